@@ -1,0 +1,45 @@
+"""The Flask application: webhook, admin and health, built by :func:`create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings, load_settings
+from models.database import make_engine, make_session_factory
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What every request needs, created once per app: settings and the database."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app from ``settings`` (default: loaded from the environment)."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.security.secret_key,
+        MAX_CONTENT_LENGTH=settings.wechat.max_body_bytes,
+        UNION_NAME=settings.union.name,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+    )
+    app.json.ensure_ascii = False
+    engine = make_engine(settings.database.url)
+    app.extensions["unionbot"] = Runtime(settings, engine, make_session_factory(engine))
+
+    from bot import admin, health, webhook
+
+    app.register_blueprint(webhook.bp)
+    app.register_blueprint(health.bp)
+    admin.init_app(app)
+    return app

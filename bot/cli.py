@@ -1,0 +1,266 @@
+"""The ``unionbot`` command."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.simulator import Answer, FlaskTransport, HttpTransport, Simulator
+from models.database import make_engine, make_session_factory
+from models.migrate import schema_status, upgrade
+from models.seed import DEMO_ADMIN, seed_demo
+from models.staff import upsert_staff
+
+
+class Fatal(click.ClickException):
+    """A one-line reason to stop, printed without a traceback."""
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file=None) -> None:
+        click.echo(f"unionbot: {self.message}", err=True)
+
+
+class UnionbotGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise Fatal(f"config error: {exc}") from None
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise Fatal(f"cannot use the database: {reason}") from None
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="UNIONBOT_CONFIG",
+    help="Path to the TOML config (default: $UNIONBOT_CONFIG, else the built-in demo).",
+)
+
+
+def prepare_database(settings: Settings, engine: Engine) -> None:
+    """Demo: migrate and seed. Otherwise refuse to run on an outdated schema."""
+    if settings.demo.enabled:
+        upgrade(engine)
+        with make_session_factory(engine).begin() as session:
+            seed_demo(session, settings.demo.admin_password)
+        return
+    current, heads = schema_status(engine)
+    if current != heads:
+        at = ", ".join(sorted(current)) or "empty"
+        raise Fatal(
+            f"database schema is outdated (at {at}, needs {', '.join(sorted(heads))}); "
+            "run: unionbot init-db"
+        )
+
+
+@click.group(cls=UnionbotGroup)
+def main() -> None:
+    """WeChat official-account backend of the county trade union."""
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+
+
+@main.command()
+@config_option
+@click.option("--host", help="Address to listen on (overrides server.host).")
+@click.option("--port", type=int, help="Port to listen on (overrides server.port).")
+def serve(config_path: str | None, host: str | None, port: int | None) -> None:
+    """Run the webhook, the admin and the scheduler in one process."""
+    import dataclasses
+
+    import waitress
+
+    from bot import create_app
+    from bot.scheduler import build_scheduler
+
+    logging.getLogger().setLevel(logging.INFO)
+    settings = loadload_settings(config_path)
+    if host or port:
+        server = dataclasses.replace(
+            settings.server, host=host or settings.server.host, port=port or settings.server.port
+        )
+        settings = dataclasses.replace(settings, server=server)
+    app = create_app(settings)
+    runtime = app.extensions["unionbot"]
+    prepare_database(settings, runtime.engine)
+
+    scheduler = build_scheduler(runtime) if settings.scheduler.enabled else None
+    if scheduler:
+        scheduler.start()
+    base = settings.base_url
+    click.echo(f"unionbot serving ({settings.source})")
+    click.echo(f"  WeChat webhook: {base}/wechat")
+    click.echo(f"  Admin:          {base}/admin/")
+    click.echo(f"  Health:         {base}/healthz")
+    if settings.demo.enabled:
+        click.echo(f"  Demo sign-in:   {DEMO_ADMIN} / {settings.demo.admin_password}")
+        click.echo(f"  Demo token:     {settings.wechat.token}  (try: unionbot chat)")
+    click.echo(f"  Scheduler:      {'running' if scheduler else 'disabled'}")
+    sys.stdout.flush()
+    try:
+        waitress.serve(
+            app,
+            host=settings.server.host,
+            port=settings.server.port,
+            threads=settings.server.threads,
+            ident="unionbot",
+            _quiet=True,
+        )
+    finally:
+        if scheduler:
+            scheduler.shutdown(wait=False)
+
+
+@main.command("init-db")
+@config_option
+def init_db(config_path: str | None) -> None:
+    """Create or upgrade the database schema to the newest migration."""
+    settings = load_settings(config_path)
+    engine = make_engine(settings.database.url)
+    upgrade(engine)
+    if settings.demo.enabled:
+        with make_session_factory(engine).begin() as session:
+            seed_demo(session, settings.demo.admin_password)
+    current, _ = schema_status(engine)
+    click.echo(f"database ready at revision {', '.join(sorted(current))}")
+
+
+@main.command("add-staff")
+@config_option
+@click.argument("username")
+@click.option("--name", "display_name", help="Name shown in the admin (default: the username).")
+@click.option("--role", type=click.Choice(["admin", "reviewer"]), default="reviewer", show_default=True)
+@click.password_option(help="Password (prompted for when omitted).")
+def add_staff(config_path, username, display_name, role, password) -> None:
+    """Create a staff account for the admin, or reset its password."""
+    settings = load_settings(config_path)
+    engine = make_engine(settings.database.url)
+    prepare_database(settings, engine)
+    if len(password) < 10:
+        raise Fatal("password must be at least 10 characters")
+    with make_session_factory(engine).begin() as session:
+        upsert_staff(session, username, password, display_name or username, role)
+    click.echo(f"staff account {username!r} ready ({role})")
+
+
+@main.command("gen-key")
+def gen_key() -> None:
+    """Print fresh random values for security.secret_key and security.data_key."""
+    click.echo(f'secret_key = "{secrets.token_urlsafe(32)}"')
+    click.echo(f'data_key = "{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"')
+
+
+CHAT_HELP = """命令：/图片  /位置  /语音 文字  /点击 菜单键  /取消关注  /关注  /退出
+菜单键：AID COMPETITION BENEFITS MINE STAFF HELP"""
+
+
+@main.command()
+@config_option
+@click.option("--openid", default="o_chat_demo_worker", show_default=True, help="Who you are.")
+@click.option("--url", help="Talk to a running server (e.g. http://127.0.0.1:8000) over HTTP.")
+def chat(config_path: str | None, openid: str, url: str | None) -> None:
+    """Talk to the bot in the terminal as a worker, through the real webhook."""
+    settings = load_settings(config_path)
+    if url:
+        transport = HttpTransport(url)
+    else:
+        from bot import create_app
+
+        app = create_app(settings)
+        prepare_database(settings, app.extensions["unionbot"].engine)
+        transport = FlaskTransport(app.test_client())
+    simulator = Simulator(settings.wechat, transport)
+    run_chat(simulator, openid, sys.stdin, click.echo, interactive=sys.stdin.isatty())
+
+
+def run_chat(
+    simulator: Simulator,
+    openid: str,
+    lines: TextIO,
+    echo: Callable[[str], None],
+    interactive: bool,
+) -> None:
+    """Deliver each line as the worker ``openid`` would and print the bot's answers."""
+    echo(f"以职工 {openid} 的身份与服务号对话（{'加密' if simulator.encrypt else '明文'}模式）。")
+    echo(CHAT_HELP)
+    _show(simulator.send_event(openid, "subscribe"), echo)
+    while True:
+        if interactive:
+            echo("我> ", nl=False)
+        line = lines.readline()
+        if not line:
+            break
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        if line.strip() in ("/退出", "/quit", "/exit"):
+            break
+        _show(_send_line(simulator, openid, line), echo)
+
+
+def _send_line(simulator: Simulator, openid: str, line: str) -> Answer:
+    command, _, rest = line.strip().partition(" ")
+    if command in ("/图片", "/image"):
+        return simulator.deliver(
+            simulator.xml(
+                openid,
+                "image",
+                PicUrl="http://mmbiz.qpic.cn/demo.jpg",
+                MediaId=f"demo_media_{simulator.next_msg_id()}",
+                MsgId=simulator.next_msg_id(),
+            )
+        )
+    if command in ("/位置", "/location"):
+        return simulator.deliver(
+            simulator.xml(
+                openid,
+                "location",
+                Location_X=33.7746,
+                Location_Y=120.2547,
+                Scale=15,
+                Label=rest or "射阳县合德镇",
+                MsgId=simulator.next_msg_id(),
+            )
+        )
+    if command in ("/语音", "/voice"):
+        return simulator.deliver(
+            simulator.xml(
+                openid,
+                "voice",
+                MediaId=f"demo_voice_{simulator.next_msg_id()}",
+                Format="amr",
+                Recognition=rest,
+                MsgId=simulator.next_msg_id(),
+            )
+        )
+    if command in ("/点击", "/click"):
+        return simulator.send_event(openid, "CLICK", rest.strip().upper())
+    if command in ("/取消关注", "/unsubscribe"):
+        return simulator.send_event(openid, "unsubscribe")
+    if command in ("/关注", "/subscribe"):
+        return simulator.send_event(openid, "subscribe")
+    return simulator.send_text(openid, line)
+
+
+def _show(answer: Answer, echo: Callable[..., None]) -> None:
+    if answer.status != 200:
+        echo(f"[HTTP {answer.status}] {answer.body.decode(errors='replace')}")
+    elif answer.text:
+        echo("工会> " + answer.text.replace("\n", "\n      "))
+    else:
+        echo("（无回复）")

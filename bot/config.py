@@ -1,0 +1,312 @@
+"""Settings: defaults, then a TOML file, then ``UNIONBOT_<SECTION>_<KEY>`` variables.
+
+Every key is declared once, as a typed dataclass field; loading, environment
+overrides and validation are driven by those declarations, so a new key is a
+new field and nothing else. A bad value raises :class:`ConfigError`, whose
+message names the key in one line; the CLI prints it instead of a traceback.
+Fields marked ``secret`` never appear in ``repr`` and therefore never in logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import os
+import re
+import secrets
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+WECHAT_API_BASE = "https://api.weixin.qq.com/cgi-bin/"
+ENV_PREFIX = "UNIONBOT_"
+# WeChat's console only accepts 3-32 letters and digits as the callback token.
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9]{3,32}$")
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or malformed; ``str()`` is one line naming the key."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+
+
+def secret(default: Any = "") -> Any:
+    return field(default=default, repr=False, metadata={"secret": True})
+
+
+def _decode_aes_key(value: str) -> bytes:
+    """Return the 32-byte key behind WeChat's 43-character EncodingAESKey."""
+    try:
+        key = base64.b64decode(value + "=", validate=True)
+    except binascii.Error as exc:
+        raise ValueError("is not base64") from exc
+    if len(value) != 43 or len(key) != 32:
+        raise ValueError("must be the 43-character EncodingAESKey from the WeChat console")
+    return key
+
+
+def decode_data_key(value: str) -> bytes:
+    """Return the 32-byte field-encryption key given as URL-safe base64."""
+    try:
+        key = base64.urlsafe_b64decode(value.encode())
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("is not base64") from exc
+    if len(key) != 32:
+        raise ValueError("must be 32 bytes of URL-safe base64 (unionbot gen-key prints one)")
+    return key
+
+
+@dataclass(frozen=True)
+class WeChatSettings:
+    app_id: str = ""
+    app_secret: str = secret()
+    token: str = secret()
+    encoding_aes_key: str = secret()
+    api_base_url: str = WECHAT_API_BASE
+    account_type: str = "service"
+    require_encryption: bool = False
+    timestamp_window_seconds: int = 300
+    max_body_bytes: int = 64 * 1024
+
+    def validate(self) -> None:
+        if not self.token:
+            raise ConfigError("wechat.token", "required (the Token set in the WeChat console)")
+        if not TOKEN_PATTERN.match(self.token):
+            raise ConfigError("wechat.token", "must be 3 to 32 letters or digits")
+        if self.encoding_aes_key:
+            try:
+                _decode_aes_key(self.encoding_aes_key)
+            except ValueError as exc:
+                raise ConfigError("wechat.encoding_aes_key", str(exc)) from None
+            if not self.app_id:
+                raise ConfigError("wechat.app_id", "required when encoding_aes_key is set")
+        if self.require_encryption and not self.encoding_aes_key:
+            raise ConfigError("wechat.require_encryption", "needs wechat.encoding_aes_key")
+        if not re.match(r"^https?://[^/\s]+", self.api_base_url):
+            raise ConfigError("wechat.api_base_url", "must be an http:// or https:// URL")
+        if self.account_type not in ("service", "subscription"):
+            raise ConfigError("wechat.account_type", "must be 'service' or 'subscription'")
+        if self.timestamp_window_seconds <= 0:
+            raise ConfigError("wechat.timestamp_window_seconds", "must be a positive number")
+        if self.max_body_bytes < 1024:
+            raise ConfigError("wechat.max_body_bytes", "must be at least 1024")
+
+    @property
+    def safe_mode(self) -> bool:
+        return bool(self.encoding_aes_key)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///unionbot.db"
+
+    def validate(self) -> None:
+        try:
+            url = make_url(self.url)
+        except ArgumentError:
+            raise ConfigError("database.url", "is not a database URL") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ConfigError("database.url", "must be sqlite:/// or postgresql+psycopg://")
+
+    def __repr__(self) -> str:
+        shown = make_url(self.url).render_as_string(hide_password=True)
+        return f"DatabaseSettings(url={shown!r})"
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    secret_key: str = secret()
+    data_key: str = secret()
+
+    def validate(self) -> None:
+        if self.secret_key and len(self.secret_key) < 16:
+            raise ConfigError("security.secret_key", "must be at least 16 characters")
+        if self.data_key:
+            try:
+                decode_data_key(self.data_key)
+            except ValueError as exc:
+                raise ConfigError("security.data_key", str(exc)) from None
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = ""
+    threads: int = 8
+
+    def validate(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError("server.port", "must be between 1 and 65535")
+        if self.public_base_url and not re.match(r"^https?://", self.public_base_url):
+            raise ConfigError("server.public_base_url", "must start with http:// or https://")
+        if self.threads < 1:
+            raise ConfigError("server.threads", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class UnionSettings:
+    name: str = "射阳县总工会"
+    hotline: str = "12351"
+    provincial_hotline: str = "025-12351"
+    office: str = "县总工会职工服务中心（工作日 8:30-17:00）"
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    transcript_retention_days: int = 180
+
+    def validate(self) -> None:
+        if self.transcript_retention_days < 1:
+            raise ConfigError("privacy.transcript_retention_days", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    enabled: bool = False
+    admin_password: str = secret("unionbot-demo")
+
+
+SECTIONS: dict[str, type] = {
+    "wechat": WeChatSettings,
+    "database": DatabaseSettings,
+    "security": SecuritySettings,
+    "server": ServerSettings,
+    "scheduler": SchedulerSettings,
+    "union": UnionSettings,
+    "privacy": PrivacySettings,
+    "demo": DemoSettings,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    wechat: WeChatSettings
+    database: DatabaseSettings
+    security: SecuritySettings
+    server: ServerSettings
+    scheduler: SchedulerSettings
+    union: UnionSettings
+    privacy: PrivacySettings
+    demo: DemoSettings
+    source: str = "built-in demo defaults"
+
+    @property
+    def base_url(self) -> str:
+        if self.server.public_base_url:
+            return self.server.public_base_url.rstrip("/")
+        return f"http://{self.server.host}:{self.server.port}"
+
+
+# With no config file at all, unionbot runs as a self-contained demo: a fixed
+# callback token (the terminal simulator and a curl user need to know it) and a
+# session key that only has to live as long as the process.
+DEMO_DEFAULTS: dict[str, dict[str, Any]] = {
+    "wechat": {"app_id": "wxd0000000000demo", "app_secret": "demo-secret", "token": "unionbotdemo"},
+    "demo": {"enabled": True},
+}
+
+
+def _convert(key: str, value: Any, kind: type) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(key, "must be true or false")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(key, "must be a whole number")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(key, "must be a whole number") from None
+    if not isinstance(value, str):
+        raise ConfigError(key, "must be a string")
+    return value
+
+
+def _build_section(name: str, cls: type, values: Mapping[str, Any], env: Mapping[str, str]):
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"{name}.{key}", "unknown key")
+    kwargs = {}
+    for f in known.values():
+        dotted = f"{name}.{f.name}"
+        raw = env.get(f"{ENV_PREFIX}{name}_{f.name}".upper(), values.get(f.name))
+        if raw is not None:
+            kind = {"bool": bool, "int": int, "str": str}[str(f.type)]
+            kwargs[f.name] = _convert(dotted, raw, kind)
+    section = cls(**kwargs)
+    if hasattr(section, "validate"):
+        section.validate()
+    return section
+
+
+def _merge(base: dict, extra: Mapping) -> dict:
+    merged = {k: dict(v) for k, v in base.items()}
+    for section, values in extra.items():
+        if not isinstance(values, Mapping):
+            raise ConfigError(section, "must be a [section] table")
+        merged.setdefault(section, {}).update(values)
+    return merged
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError("--config", f"file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", f"{path} is not valid TOML ({exc})") from None
+
+
+def load_settings(
+    path: str | os.PathLike | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Load settings from ``path`` (or ``$UNIONBOT_CONFIG``), the environment and ``overrides``.
+
+    With neither a path nor ``$UNIONBOT_CONFIG`` the demo defaults apply.
+    """
+    env = os.environ if env is None else env
+    path = path or env.get(f"{ENV_PREFIX}CONFIG") or None
+    if path:
+        values = _read_toml(Path(path))
+        source = str(path)
+    else:
+        values = DEMO_DEFAULTS
+        source = "built-in demo defaults"
+    values = _merge(_merge({}, values), overrides or {})
+    for section in values:
+        if section not in SECTIONS:
+            raise ConfigError(section, "unknown section")
+    built = {
+        name: _build_section(name, cls, values.get(name, {}), env) for name, cls in SECTIONS.items()
+    }
+    if built["demo"].enabled and not built["security"].secret_key:
+        built["security"] = dataclasses.replace(
+            built["security"], secret_key=secrets.token_urlsafe(32)
+        )
+    elif not built["security"].secret_key:
+        raise ConfigError("security.secret_key", "required, at least 16 characters")
+    return Settings(**built, source=source)

@@ -1,0 +1,117 @@
+"""Exactly-once intake: claim a delivery, run its handler once, store and return the reply.
+
+One transaction does all of it, under the follower's lock:
+
+1. lock the follower (created on first contact);
+2. if the delivery's key is already stored, this is a retry or a concurrent
+   copy: return the stored reply without running anything;
+3. otherwise store the delivery, run the handler inside a savepoint, store the
+   reply, commit.
+
+Because the claim commits together with the handler's effects, a process that
+dies half-way leaves nothing behind and WeChat's next retry handles the message
+afresh; a concurrent copy waits on the lock and then finds the stored reply.
+A handler that raises is rolled back to the savepoint, the delivery is kept
+with the error, and the worker gets an apology.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from handlers import Inbound, Reply, State, Text
+from handlers.messages import SYSTEM_EVENTS, replies_from_dicts
+from models.base import utcnow
+from models.conversation import get_conversation
+from models.database import serialised
+from models.delivery import Delivery, find_delivery
+from models.follower import lock_follower
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[Inbound, State], list[Reply]]
+CONTENT_LIMIT = 4000
+
+
+def apology(settings: Settings) -> Text:
+    return Text(
+        "抱歉，系统暂时出了点问题，您的消息已记录，工作人员会尽快处理。"
+        f"如有急事请拨打 {settings.union.hotline}。"
+    )
+
+
+def receive(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    inbound: Inbound,
+    key: str,
+    handle: Handle,
+) -> list[Reply]:
+    """Handle ``inbound`` once per ``key`` and return its replies (stored ones for a retry)."""
+    try:
+        with serialised(session_factory) as session, session.begin():
+            return _receive(session, settings, inbound, key, handle)
+    except IntegrityError:
+        # Only deliveries with no follower to lock (WeChat's job reports) can
+        # race to the insert; the loser answers with what the winner stored.
+        with session_factory() as session:
+            stored = find_delivery(session, key)
+            return replies_from_dicts(stored.replies if stored else None)
+
+
+def _receive(session: Session, settings: Settings, inbound: Inbound, key: str, handle: Handle):
+    now = utcnow()
+    system = inbound.is_event and inbound.event in SYSTEM_EVENTS
+    follower = None if system else lock_follower(session, inbound.openid)
+    stored = find_delivery(session, key)
+    if stored is not None:
+        log.info("duplicate delivery %s answered from the stored reply", key)
+        return replies_from_dicts(stored.replies)
+
+    delivery = Delivery(
+        dedupe_key=key,
+        openid=inbound.openid,
+        follower=follower,
+        msg_type=inbound.kind,
+        event=inbound.event or None,
+        content=(inbound.text or None) and inbound.text[:CONTENT_LIMIT],
+        payload=_payload(inbound),
+        wechat_msg_id=inbound.msg_id or None,
+        sent_at=inbound.sent_at,
+        received_at=now,
+    )
+    session.add(delivery)
+    if follower is not None and inbound.is_interaction:
+        follower.last_interaction_at = now
+    session.flush()
+
+    state = State(
+        follower=follower,
+        conversation=get_conversation(session, follower.id) if follower else None,
+        session=session,
+        settings=settings,
+        now=now,
+    )
+    try:
+        with session.begin_nested():
+            replies = handle(inbound, state)
+        delivery.status = "handled"
+    except Exception:
+        log.exception("handler failed for delivery %s (msg id %s)", key, inbound.msg_id)
+        delivery.status = "failed"
+        delivery.error = traceback.format_exc(limit=8)[-4000:]
+        replies = [apology(settings)]
+    delivery.replies = [reply.to_dict() for reply in replies]
+    return replies
+
+
+def _payload(inbound: Inbound) -> dict:
+    """The delivery's fields worth keeping, minus what is already in columns."""
+    skip = {"ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId", "Encrypt"}
+    return {k: v for k, v in inbound.fields.items() if k not in skip}

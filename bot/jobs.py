@@ -1,0 +1,22 @@
+"""Scheduled jobs. Each takes the app's :class:`~bot.Runtime` and does one thing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from bot import Runtime
+from models.base import utcnow
+from models.delivery import purge_deliveries_before
+
+log = logging.getLogger(__name__)
+
+
+def purge_old_transcripts(runtime: Runtime) -> int:
+    """Delete message transcripts older than the retention period (PIPL art. 19)."""
+    days = runtime.settings.privacy.transcript_retention_days
+    with runtime.session_factory.begin() as session:
+        removed = purge_deliveries_before(session, utcnow() - dt.timedelta(days=days))
+    if removed:
+        log.info("purged %d messages older than %d days", removed, days)
+    return removed

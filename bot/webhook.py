@@ -1,0 +1,57 @@
+"""The ``/wechat`` callback: URL verification (GET) and message delivery (POST)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+
+import handlers
+from bot.intake import receive
+from bot.wechat.inbound import dedupe_key, to_inbound
+from bot.wechat.protocol import Rejected, read_callback, render_text, verify_request
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+
+
+def _plain(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="text/plain")
+
+
+@bp.errorhandler(Rejected)
+def rejected(error: Rejected) -> Response:
+    log.warning("rejected callback from %s: %s", request.remote_addr, error.reason)
+    return _plain(error.reason, error.status)
+
+
+@bp.get("/wechat")
+def verify_url() -> Response:
+    """WeChat's URL check: echo ``echostr`` back if the signature is ours."""
+    settings = current_app.extensions["unionbot"].settings
+    verify_request(settings.wechat, request.args.to_dict())
+    return _plain(request.args.get("echostr", ""))
+
+
+@bp.post("/wechat")
+def deliver() -> Response:
+    """Take one delivery and answer with the passive reply, or ``success`` when there is none."""
+    unionbot = current_app.extensions["unionbot"]
+    settings = unionbot.settings
+    args = request.args.to_dict()
+    verify_request(settings.wechat, args)
+    # Read the body here, outside any broad except: Flask raises 413 for an
+    # oversized body while reading it, and that must reach the client as 413.
+    body = request.get_data(cache=False)
+    if not body:
+        raise Rejected(400, "empty body")
+    callback = read_callback(settings.wechat, args, body)
+    inbound = to_inbound(callback)
+    replies = receive(
+        unionbot.session_factory, settings, inbound, dedupe_key(inbound), handlers.handle
+    )
+    if not replies:
+        return _plain("success")
+    # A passive reply carries one message; several texts are sent as one.
+    text = "\n\n".join(reply.content for reply in replies)
+    return Response(render_text(callback, text, settings.wechat), mimetype="application/xml")

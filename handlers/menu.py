@@ -1,0 +1,97 @@
+"""The account's menu, welcome, help and fallback replies."""
+
+from __future__ import annotations
+
+from handlers.messages import Inbound, Reply, Text
+from handlers.state import State
+
+# The services a worker can reach, in menu order: (number, keyword, what it does).
+SERVICES = (
+    ("1", "帮扶", "困难职工帮扶、大病帮扶、金秋助学、冬送温暖"),
+    ("2", "竞赛", "劳动和技能竞赛、“五小”创新报名"),
+    ("3", "普惠", "会员普惠、法律援助、职工书屋等服务"),
+    ("4", "我的", "查看我的申请和报名"),
+    ("5", "人工", "联系工会工作人员"),
+)
+
+# Custom-menu CLICK keys and the keyword each one stands for.
+MENU_KEYS = {
+    "AID": "帮扶",
+    "COMPETITION": "竞赛",
+    "BENEFITS": "普惠",
+    "MINE": "我的",
+    "STAFF": "人工",
+    "HELP": "帮助",
+}
+
+
+def menu_text(state: State) -> str:
+    union = state.settings.union
+    lines = ["回复数字或关键词："]
+    lines += [f"{number} {keyword}｜{summary}" for number, keyword, summary in SERVICES]
+    lines.append(f"职工服务热线 {union.hotline}（江苏省总工会 {union.provincial_hotline}）")
+    return "\n".join(lines)
+
+
+def welcome(message: Inbound, state: State) -> list[Reply]:
+    """Greets a new or returning follower and lists what the account can do."""
+    union = state.settings.union
+    return [Text(f"欢迎关注{union.name}！我们为职工提供帮扶申请、竞赛报名和普惠服务。\n" + menu_text(state))]
+
+
+def show_menu(message: Inbound, state: State) -> list[Reply]:
+    """Answers 帮助 / 菜单 / ? with the menu."""
+    return [Text(menu_text(state))]
+
+
+def not_understood(message: Inbound, state: State) -> list[Reply]:
+    """Answers text the router could not place: says so, and shows the way on."""
+    return [Text("抱歉，没听懂您的意思。\n" + menu_text(state))]
+
+
+def unsupported(message: Inbound, state: State) -> list[Reply]:
+    """Answers message types the account does not handle (stickers, files, mini-program cards)."""
+    return [Text("暂时无法处理这类消息，请发送文字。\n" + menu_text(state))]
+
+
+def media_outside_form(message: Inbound, state: State) -> list[Reply]:
+    """Answers a photo, video or voice note sent when no form is asking for one."""
+    return [Text("收到。照片等材料请在申请过程中按提示发送；回复“帮助”查看菜单。")]
+
+
+def voice_not_recognised(message: Inbound, state: State) -> list[Reply]:
+    """Answers a voice note WeChat could not turn into text."""
+    return [Text("抱歉，没能识别这段语音，请再说一遍或直接发送文字。")]
+
+
+def staff_contact(message: Inbound, state: State) -> list[Reply]:
+    """Tells the worker how to reach a person at the union."""
+    union = state.settings.union
+    return [
+        Text(
+            f"如需人工帮助，请拨打职工服务热线 {union.hotline}（江苏省总工会 {union.provincial_hotline}），"
+            f"或到{union.office}。"
+        )
+    ]
+
+
+def location_received(message: Inbound, state: State) -> list[Reply]:
+    """Acknowledges a location the worker chose to send."""
+    label = message.fields.get("Label") or "您的位置"
+    return [Text(f"已收到位置：{label}。如需帮助请回复“帮助”。")]
+
+
+def link_received(message: Inbound, state: State) -> list[Reply]:
+    """Acknowledges a shared link; the account does not act on links."""
+    return [Text("收到您分享的链接。如需办理业务，请回复“帮助”查看菜单。")]
+
+
+def offline_service(message: Inbound, state: State) -> list[Reply]:
+    """Answers a service whose online flow is not open yet with the offline way to get it."""
+    union = state.settings.union
+    return [
+        Text(
+            "该服务的线上办理正在开通中。目前请拨打职工服务热线 "
+            f"{union.hotline}，或到{union.office}办理，工作人员会为您登记。"
+        )
+    ]

@@ -1,0 +1,29 @@
+"""The worker's state as handlers see it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from models import Conversation, Follower
+
+if TYPE_CHECKING:  # handlers read settings but never import the Flask side at run time
+    from bot.config import Settings
+
+
+@dataclass
+class State:
+    """Everything a handler may read or change for one delivery.
+
+    ``session`` is inside the delivery's transaction and the follower's lock:
+    what a handler writes commits together with the stored reply, or not at all.
+    """
+
+    follower: Follower | None
+    conversation: Conversation | None
+    session: Session
+    settings: Settings
+    now: dt.datetime

@@ -1,0 +1,66 @@
+"""Inbound deliveries: the exactly-once claim and the stored transcript, in one table.
+
+Each row is one message or event as WeChat delivered it. Its ``dedupe_key`` is
+unique, so a retry (or a concurrent copy on another worker) can never claim it
+twice; the reply built for the first delivery is stored on the row and given
+again to every retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from models.base import Base, created_at, openid_str
+from models.follower import Follower
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
+    openid: Mapped[openid_str] = mapped_column(index=True)
+    follower_id: Mapped[int | None] = mapped_column(
+        ForeignKey("followers.id", ondelete="SET NULL"), index=True, default=None
+    )
+    msg_type: Mapped[str] = mapped_column(String(32))
+    event: Mapped[str | None] = mapped_column(String(64), default=None)
+    content: Mapped[str | None] = mapped_column(Text, default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    wechat_msg_id: Mapped[int | None] = mapped_column(default=None)
+    sent_at: Mapped[dt.datetime]
+    received_at: Mapped[created_at]
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    replies: Mapped[list[Any] | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    follower: Mapped[Follower | None] = relationship()
+
+
+def find_delivery(session: Session, dedupe_key: str) -> Delivery | None:
+    return session.scalars(select(Delivery).where(Delivery.dedupe_key == dedupe_key)).one_or_none()
+
+
+def recent_deliveries(session: Session, limit: int = 50) -> list[Delivery]:
+    return list(session.scalars(select(Delivery).order_by(Delivery.id.desc()).limit(limit)))
+
+
+def transcript(session: Session, follower_id: int, limit: int = 200) -> list[Delivery]:
+    """Return a follower's messages, oldest first."""
+    rows = session.scalars(
+        select(Delivery)
+        .where(Delivery.follower_id == follower_id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(rows)))
+
+
+def purge_deliveries_before(session: Session, cutoff: dt.datetime) -> int:
+    """Delete transcript rows received before ``cutoff``; return how many went."""
+    result = session.execute(delete(Delivery).where(Delivery.received_at < cutoff))
+    return result.rowcount or 0

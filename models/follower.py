@@ -1,0 +1,68 @@
+"""Followers of the official account, and the per-user lock that serialises their messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, created_at, openid_str, utcnow
+
+
+class Follower(Base):
+    __tablename__ = "followers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[openid_str] = mapped_column(unique=True)
+    subscribed: Mapped[bool] = mapped_column(default=True)
+    subscribe_scene: Mapped[str | None] = mapped_column(default=None)
+    subscribed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_interaction_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[created_at]
+
+    def __repr__(self) -> str:
+        return f"<Follower {self.id} subscribed={self.subscribed}>"
+
+
+def lock_follower(session: Session, openid: str) -> Follower:
+    """Return the follower for ``openid``, created if new, locked until the transaction ends.
+
+    Two deliveries for one worker must never interleave, whichever process or
+    machine takes them. On PostgreSQL the row lock (``FOR UPDATE``) does it; the
+    insert of a brand-new follower conflicts on the unique openid and waits for
+    the first transaction, so it serialises as well. On SQLite the caller's
+    transaction already holds the database write lock (``BEGIN IMMEDIATE``).
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(Follower)
+        .values(openid=openid, subscribed=True, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["openid"])
+    )
+    return session.scalars(
+        select(Follower).where(Follower.openid == openid).with_for_update()
+    ).one()
+
+
+def find_follower(session: Session, openid: str) -> Follower | None:
+    return session.scalars(select(Follower).where(Follower.openid == openid)).one_or_none()
+
+
+def mark_subscribed(follower: Follower, at: dt.datetime, scene: str | None) -> None:
+    """Record a follow; a worker who comes back keeps their history and gets the new scene."""
+    follower.subscribed = True
+    follower.subscribed_at = at
+    follower.unsubscribed_at = None
+    if scene:
+        follower.subscribe_scene = scene
+
+
+def mark_unsubscribed(follower: Follower, at: dt.datetime) -> None:
+    """Record an unfollow; the row stays, because applications and transcripts refer to it."""
+    follower.subscribed = False
+    follower.unsubscribed_at = at

@@ -89,7 +89,7 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
     from bot.scheduler import build_scheduler
 
     logging.getLogger().setLevel(logging.INFO)
-    settings = loadload_settings(config_path)
+    settings = load_settings(config_path)
     if host or port:
         server = dataclasses.replace(
             settings.server, host=host or settings.server.host, port=port or settings.server.port
@@ -144,7 +144,9 @@ def init_db(config_path: str | None) -> None:
 @config_option
 @click.argument("username")
 @click.option("--name", "display_name", help="Name shown in the admin (default: the username).")
-@click.option("--role", type=click.Choice(["admin", "reviewer"]), default="reviewer", show_default=True)
+@click.option(
+    "--role", type=click.Choice(["admin", "reviewer"]), default="reviewer", show_default=True
+)
 @click.password_option(help="Password (prompted for when omitted).")
 def add_staff(config_path, username, display_name, role, password) -> None:
     """Create a staff account for the admin, or reset its password."""

@@ -33,9 +33,7 @@ class FlaskTransport:
         self.client = client
 
     def post(self, path, params, body):
-        response = self.client.post(
-            path, query_string=params, data=body, content_type="text/xml"
-        )
+        response = self.client.post(path, query_string=params, data=body, content_type="text/xml")
         return response.status_code, response.get_data()
 
 
@@ -143,7 +141,9 @@ class Simulator:
             return None
         fields = xmltodict.parse(raw)["xml"]
         if "Encrypt" in fields:
-            expected = sign(self.settings.token, fields["TimeStamp"], fields["Nonce"], fields["Encrypt"])
+            expected = sign(
+                self.settings.token, fields["TimeStamp"], fields["Nonce"], fields["Encrypt"]
+            )
             if expected != fields.get("MsgSignature"):
                 raise ValueError("reply MsgSignature does not match its content")
             plain = crypto_for(self.settings).decrypt_message(

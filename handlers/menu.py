@@ -36,7 +36,12 @@ def menu_text(state: State) -> str:
 def welcome(message: Inbound, state: State) -> list[Reply]:
     """Greets a new or returning follower and lists what the account can do."""
     union = state.settings.union
-    return [Text(f"欢迎关注{union.name}！我们为职工提供帮扶申请、竞赛报名和普惠服务。\n" + menu_text(state))]
+    return [
+        Text(
+            f"欢迎关注{union.name}！我们为职工提供帮扶申请、竞赛报名和普惠服务。\n"
+            + menu_text(state)
+        )
+    ]
 
 
 def show_menu(message: Inbound, state: State) -> list[Reply]:
@@ -69,8 +74,8 @@ def staff_contact(message: Inbound, state: State) -> list[Reply]:
     union = state.settings.union
     return [
         Text(
-            f"如需人工帮助，请拨打职工服务热线 {union.hotline}（江苏省总工会 {union.provincial_hotline}），"
-            f"或到{union.office}。"
+            f"如需人工帮助，请拨打职工服务热线 {union.hotline}"
+            f"（江苏省总工会 {union.provincial_hotline}），或到{union.office}。"
         )
     ]
 

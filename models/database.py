@@ -22,9 +22,7 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 def _sqlite_engine(url: str, **kwargs) -> Engine:
-    engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
-    )
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):

@@ -57,10 +57,10 @@ def empty_tables(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))  # noqa: S608
         else:
             for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own table names)
 
 
 def make_settings(database_url: str, **sections) -> Settings:
@@ -103,10 +103,16 @@ def client(app):
     return app.test_client()
 
 
+def simulator_for(app, **kwargs) -> Simulator:
+    """WeChat's side of the callback for ``app``, through the Flask test client."""
+    settings = app.extensions["unionbot"].settings.wechat
+    return Simulator(settings, FlaskTransport(app.test_client()), **kwargs)
+
+
 @pytest.fixture
 def wechat(app) -> Simulator:
     """WeChat's side of the callback, in plaintext mode, through the Flask test client."""
-    return Simulator(app.extensions["unionbot"].settings.wechat, FlaskTransport(app.test_client()))
+    return simulator_for(app)
 
 
 @pytest.fixture
@@ -125,7 +131,7 @@ def free_port() -> int:
 @contextmanager
 def live_server(app, threads: int = 8) -> Iterator[str]:
     """Serve ``app`` over real HTTP on loopback; yield its base URL."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads, _quiet=True)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

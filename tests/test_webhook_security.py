@@ -7,10 +7,9 @@ import time
 import pytest
 import xmltodict
 
-from bot.simulator import FlaskTransport, Simulator
 from bot.wechat.protocol import sign
 from models import Delivery
-from tests.conftest import AES_KEY, TOKEN
+from tests.conftest import AES_KEY, TOKEN, simulator_for
 
 
 def verification_params(token=TOKEN, timestamp=None, echostr="echo-1234"):
@@ -59,7 +58,7 @@ class TestSignedDelivery:
 
     def test_window_is_configurable(self, make_app):
         app = make_app(wechat={"timestamp_window_seconds": 7200})
-        sim = Simulator(app.extensions["unionbot"].settings.wechat, FlaskTransport(app.test_client()))
+        sim = simulator_for(app)
         old = int(time.time()) - 3600
         params, body = sim.signed_params(sim.text_xml("o_worker", "帮助"), timestamp=old)
         assert sim.deliver(body, params).status == 200
@@ -122,8 +121,15 @@ class TestRepliesStayWellFormed:
     )
     def test_whatever_a_worker_sends_the_reply_parses(self, wechat, typed):
         # A shared location's label is echoed in the reply, so it carries the payload.
-        body = wechat.xml("o_worker", "location", Location_X=33.7, Location_Y=120.2, Scale=15,
-                          Label=typed, MsgId=wechat.next_msg_id())
+        body = wechat.xml(
+            "o_worker",
+            "location",
+            Location_X=33.7,
+            Location_Y=120.2,
+            Scale=15,
+            Label=typed,
+            MsgId=wechat.next_msg_id(),
+        )
         answer = wechat.deliver(body)
         assert answer.status == 200
         parsed = xmltodict.parse(answer.body)["xml"]  # raises if not well-formed
@@ -139,7 +145,7 @@ def aes_app(make_app, app):
 
 class TestSafeMode:
     def test_encrypted_round_trip_with_valid_msg_signature(self, aes_app):
-        sim = Simulator(aes_app.extensions["unionbot"].settings.wechat, FlaskTransport(aes_app.test_client()))
+        sim = simulator_for(aes_app)
         answer = sim.send_text("o_worker", "帮助")
         assert answer.status == 200
         envelope = xmltodict.parse(answer.body)["xml"]
@@ -151,14 +157,14 @@ class TestSafeMode:
         assert answer.fields["ToUserName"] == "o_worker"
 
     def test_bad_msg_signature_is_forbidden(self, aes_app, db):
-        sim = Simulator(aes_app.extensions["unionbot"].settings.wechat, FlaskTransport(aes_app.test_client()))
+        sim = simulator_for(aes_app)
         params, body = sim.signed_params(sim.text_xml("o_worker", "帮助"))
         params["msg_signature"] = "f" * 40
         assert sim.deliver(body, params).status == 403
         assert db.query(Delivery).count() == 0
 
     def test_undecryptable_payload_is_bad_request(self, aes_app):
-        sim = Simulator(aes_app.extensions["unionbot"].settings.wechat, FlaskTransport(aes_app.test_client()))
+        sim = simulator_for(aes_app)
         params, _ = sim.signed_params(b"<xml/>")
         garbage = "bm90IHJlYWxseSBlbmNyeXB0ZWQ="
         params["msg_signature"] = sign(TOKEN, params["timestamp"], params["nonce"], garbage)
@@ -166,19 +172,14 @@ class TestSafeMode:
         assert sim.deliver(body, params).status == 400
 
     def test_plaintext_still_accepted_when_encryption_optional(self, aes_app):
-        sim = Simulator(
-            aes_app.extensions["unionbot"].settings.wechat,
-            FlaskTransport(aes_app.test_client()),
-            encrypt=False,
-        )
+        sim = simulator_for(aes_app, encrypt=False)
         answer = sim.send_text("o_worker", "帮助")
         assert answer.status == 200
         assert "回复数字或关键词" in answer.text
 
     def test_plaintext_refused_when_encryption_required(self, make_app, app):
         strict = make_app(wechat={"encoding_aes_key": AES_KEY, "require_encryption": True})
-        settings = strict.extensions["unionbot"].settings.wechat
-        plain = Simulator(settings, FlaskTransport(strict.test_client()), encrypt=False)
+        plain = simulator_for(strict, encrypt=False)
         assert plain.send_text("o_worker", "帮助").status == 403
-        encrypted = Simulator(settings, FlaskTransport(strict.test_client()))
+        encrypted = simulator_for(strict)
         assert encrypted.send_text("o_worker", "帮助").status == 200

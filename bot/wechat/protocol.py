@@ -56,7 +56,9 @@ def _signature_matches(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
 
 
-def verify_request(settings: WeChatSettings, args: dict[str, str], now: float | None = None) -> None:
+def verify_request(
+    settings: WeChatSettings, args: dict[str, str], now: float | None = None
+) -> None:
     """Check the query signature and the timestamp window, or raise ``Rejected(403)``."""
     timestamp, nonce = args.get("timestamp", ""), args.get("nonce", "")
     if not _signature_matches(sign(settings.token, timestamp, nonce), args.get("signature")):
@@ -109,13 +111,17 @@ def read_callback(settings: WeChatSettings, args: dict[str, str], body: bytes) -
             raise Rejected(400, "cannot decrypt") from None
         body = plain.encode() if isinstance(plain, str) else plain
         fields = _parse_xml(body)
-    if not isinstance(fields.get("MsgType"), str) or not isinstance(fields.get("FromUserName"), str):
+    if not isinstance(fields.get("MsgType"), str) or not isinstance(
+        fields.get("FromUserName"), str
+    ):
         raise Rejected(400, "missing MsgType or FromUserName")
     try:
         message = parse_message(body)
     except Exception:
         raise Rejected(400, "unparseable message") from None
-    return Callback(message=message, fields=fields, encrypted=encrypted, nonce=args.get("nonce", ""))
+    return Callback(
+        message=message, fields=fields, encrypted=encrypted, nonce=args.get("nonce", "")
+    )
 
 
 def cdata_safe(text: str) -> str:

@@ -1,0 +1,89 @@
+"""The admin: staff sign in, read the message log with personal numbers masked."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from models.staff import upsert_staff
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def staff(app):
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        upsert_staff(session, "wang", PASSWORD, "王科长", role="reviewer")
+
+
+def csrf_token(client, path="/admin/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', page).group(0)
+    return re.search(r'value="([^"]+)"', tag).group(1)
+
+
+def login(client, username="wang", password=PASSWORD, next_url=None):
+    return client.post(
+        "/admin/login" + (f"?next={next_url}" if next_url else ""),
+        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+    )
+
+
+def test_login_page_is_in_chinese(client):
+    page = client.get("/admin/login")
+    assert page.status_code == 200
+    assert "工作人员登录" in page.get_data(as_text=True)
+
+
+def test_pages_need_a_signed_in_staff_member(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "/admin/login" in response.headers["Location"]
+
+
+def test_wrong_password_is_refused(client, staff):
+    response = login(client, password="wrong-password")
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(client, staff):
+    response = client.post("/admin/login", data={"username": "wang", "password": PASSWORD})
+    assert response.status_code in (400, 401)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_staff_read_the_log_with_numbers_masked(client, staff, wechat):
+    wechat.send_text("o_worker", "我的身份证320924198503120022，手机13812345678")
+    assert login(client).status_code == 302
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "王科长" in page
+    assert "320***********0022" in page and "138****5678" in page
+    assert "320924198503120022" not in page and "13812345678" not in page
+
+    follower_link = re.search(r'href="(/admin/followers/\d+)"', page).group(1)
+    transcript = client.get(follower_link).get_data(as_text=True)
+    assert "320***********0022" in transcript
+    assert "320924198503120022" not in transcript
+    assert "没听懂" in transcript  # the bot's reply is shown beside the message
+
+
+def test_login_never_redirects_off_site(client, staff):
+    response = login(client, next_url="https://evil.example/")
+    assert response.headers["Location"] == "/admin/"
+    client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+    response = login(client, next_url="/admin/followers/1")
+    assert response.headers["Location"] == "/admin/followers/1"
+
+
+def test_logout_ends_the_session(client, staff):
+    login(client)
+    assert client.post("/admin/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+    assert client.get("/admin/").status_code == 302
+
+
+def test_unknown_follower_is_404(client, staff):
+    login(client)
+    assert client.get("/admin/followers/999999").status_code == 404

@@ -162,12 +162,12 @@ def add_staff(config_path, username, display_name, role, password) -> None:
 
 @main.command("gen-key")
 def gen_key() -> None:
-    """Print fresh random values for security.secret_key and security.data_key."""
+    """Print new secret_key and data_key values."""
     click.echo(f'secret_key = "{secrets.token_urlsafe(32)}"')
     click.echo(f'data_key = "{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"')
 
 
-CHAT_HELP = """命令：/图片  /位置  /语音 文字  /点击 菜单键  /取消关注  /关注  /退出
+CHAT_HELP = """命令：/图片  /位置 地名  /语音 文字  /点击 菜单键  /取消关注  /关注  /退出
 菜单键：AID COMPETITION BENEFITS MINE STAFF HELP"""
 
 
@@ -176,7 +176,10 @@ CHAT_HELP = """命令：/图片  /位置  /语音 文字  /点击 菜单键  /�
 @click.option("--openid", default="o_chat_demo_worker", show_default=True, help="Who you are.")
 @click.option("--url", help="Talk to a running server (e.g. http://127.0.0.1:8000) over HTTP.")
 def chat(config_path: str | None, openid: str, url: str | None) -> None:
-    """Talk to the bot in the terminal as a worker, through the real webhook."""
+    """Talk to the bot in the terminal as a worker.
+
+    Every line goes through the real webhook, signed (and encrypted in safe mode).
+    """
     settings = load_settings(config_path)
     if url:
         transport = HttpTransport(url)
@@ -215,47 +218,40 @@ def run_chat(
         _show(_send_line(simulator, openid, line), echo)
 
 
+# Chat commands that send a media or location message: command → (MsgType, its fields).
+MESSAGE_COMMANDS: dict[str, tuple[str, Callable[[str, int], dict]]] = {
+    "/图片": (
+        "image",
+        lambda rest, n: {"PicUrl": "http://mmbiz.qpic.cn/demo.jpg", "MediaId": f"demo_media_{n}"},
+    ),
+    "/位置": (
+        "location",
+        lambda rest, n: {
+            "Location_X": 33.7746,
+            "Location_Y": 120.2547,
+            "Scale": 15,
+            "Label": rest or "射阳县合德镇",
+        },
+    ),
+    "/语音": (
+        "voice",
+        lambda rest, n: {"MediaId": f"demo_voice_{n}", "Format": "amr", "Recognition": rest},
+    ),
+}
+EVENT_COMMANDS = {"/点击": "CLICK", "/取消关注": "unsubscribe", "/关注": "subscribe"}
+
+
 def _send_line(simulator: Simulator, openid: str, line: str) -> Answer:
     command, _, rest = line.strip().partition(" ")
-    if command in ("/图片", "/image"):
-        return simulator.deliver(
-            simulator.xml(
-                openid,
-                "image",
-                PicUrl="http://mmbiz.qpic.cn/demo.jpg",
-                MediaId=f"demo_media_{simulator.next_msg_id()}",
-                MsgId=simulator.next_msg_id(),
-            )
+    if command in MESSAGE_COMMANDS:
+        kind, fields = MESSAGE_COMMANDS[command]
+        msg_id = simulator.next_msg_id()
+        return simulator.deliver(simulator.xml(openid, kind, **fields(rest, msg_id), MsgId=msg_id))
+    if command in EVENT_COMMANDS:
+        event = EVENT_COMMANDS[command]
+        return simulator.send_event(
+            openid, event, rest.strip().upper() if event == "CLICK" else None
         )
-    if command in ("/位置", "/location"):
-        return simulator.deliver(
-            simulator.xml(
-                openid,
-                "location",
-                Location_X=33.7746,
-                Location_Y=120.2547,
-                Scale=15,
-                Label=rest or "射阳县合德镇",
-                MsgId=simulator.next_msg_id(),
-            )
-        )
-    if command in ("/语音", "/voice"):
-        return simulator.deliver(
-            simulator.xml(
-                openid,
-                "voice",
-                MediaId=f"demo_voice_{simulator.next_msg_id()}",
-                Format="amr",
-                Recognition=rest,
-                MsgId=simulator.next_msg_id(),
-            )
-        )
-    if command in ("/点击", "/click"):
-        return simulator.send_event(openid, "CLICK", rest.strip().upper())
-    if command in ("/取消关注", "/unsubscribe"):
-        return simulator.send_event(openid, "unsubscribe")
-    if command in ("/关注", "/subscribe"):
-        return simulator.send_event(openid, "subscribe")
     return simulator.send_text(openid, line)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import OperationalError
 
 import handlers
 from bot.intake import receive
@@ -23,6 +24,14 @@ def _plain(body: str, status: int = 200) -> Response:
 def rejected(error: Rejected) -> Response:
     log.warning("rejected callback from %s: %s", request.remote_addr, error.reason)
     return _plain(error.reason, error.status)
+
+
+@bp.errorhandler(OperationalError)
+def database_unavailable(error: OperationalError) -> Response:
+    # WeChat retries a delivery that fails; 503 says "try again", and the
+    # transaction that failed left no claim behind to block that retry.
+    log.error("database unavailable while taking a delivery: %s", error.orig)
+    return _plain("service unavailable", 503)
 
 
 @bp.get("/wechat")

@@ -25,3 +25,11 @@ def test_unavailable_when_the_database_cannot_be_reached(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
+
+
+def test_webhook_answers_503_not_500_when_the_database_is_down(tmp_path):
+    from tests.conftest import simulator_for
+
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}"))
+    answer = simulator_for(app).send_text("o_worker", "帮助")
+    assert answer.status == 503

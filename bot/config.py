@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import json
 import os
 import re
 import secrets
@@ -75,6 +76,9 @@ class WeChatSettings:
     require_encryption: bool = False
     timestamp_window_seconds: int = 300
     max_body_bytes: int = 64 * 1024
+    token_endpoint: str = "stable"  # noqa: S105 (a setting name, not a secret)
+    token_refresh_margin_seconds: int = 300
+    request_timeout_seconds: float = 5.0
 
     def validate(self) -> None:
         if not self.token:
@@ -98,6 +102,12 @@ class WeChatSettings:
             raise ConfigError("wechat.timestamp_window_seconds", "must be a positive number")
         if self.max_body_bytes < 1024:
             raise ConfigError("wechat.max_body_bytes", "must be at least 1024")
+        if self.token_endpoint not in ("stable", "classic"):
+            raise ConfigError("wechat.token_endpoint", "must be 'stable' or 'classic'")
+        if not 0 <= self.token_refresh_margin_seconds < 7000:
+            raise ConfigError("wechat.token_refresh_margin_seconds", "must be 0 to 6999")
+        if self.request_timeout_seconds <= 0:
+            raise ConfigError("wechat.request_timeout_seconds", "must be positive")
 
     @property
     def safe_mode(self) -> bool:
@@ -155,6 +165,54 @@ class ServerSettings:
 @dataclass(frozen=True)
 class SchedulerSettings:
     enabled: bool = True
+    leader_lease_seconds: int = 15
+
+    def validate(self) -> None:
+        if self.leader_lease_seconds < 3:
+            raise ConfigError("scheduler.leader_lease_seconds", "must be at least 3")
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    drain_interval_seconds: float = 1.0
+    batch_size: int = 50
+    lease_seconds: int = 60
+    max_attempts: int = 8
+    backoff_base_seconds: float = 2.0
+    backoff_max_seconds: float = 900.0
+    reply_budget_seconds: float = 4.0
+    custom_window_hours: int = 48
+    custom_window_budget: int = 5
+    custom_per_second: int = 100
+    template_per_second: int = 100
+    mass_per_minute: int = 60
+    media_per_second: int = 20
+    media_dir: str = "media"
+    templates: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        positive = (
+            "drain_interval_seconds",
+            "batch_size",
+            "lease_seconds",
+            "max_attempts",
+            "reply_budget_seconds",
+            "custom_window_hours",
+            "custom_per_second",
+            "template_per_second",
+            "mass_per_minute",
+            "media_per_second",
+        )
+        for name in positive:
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"outbox.{name}", "must be positive")
+        if self.reply_budget_seconds >= 5:
+            raise ConfigError("outbox.reply_budget_seconds", "must be under WeChat's 5 seconds")
+        if self.custom_window_budget < 0:
+            raise ConfigError("outbox.custom_window_budget", "must be 0 or more")
+        for kind, template_id in self.templates.items():
+            if not isinstance(template_id, str) or not template_id:
+                raise ConfigError(f"outbox.templates.{kind}", "must be a template id string")
 
 
 @dataclass(frozen=True)
@@ -186,6 +244,7 @@ SECTIONS: dict[str, type] = {
     "security": SecuritySettings,
     "server": ServerSettings,
     "scheduler": SchedulerSettings,
+    "outbox": OutboxSettings,
     "union": UnionSettings,
     "privacy": PrivacySettings,
     "demo": DemoSettings,
@@ -199,6 +258,7 @@ class Settings:
     security: SecuritySettings
     server: ServerSettings
     scheduler: SchedulerSettings
+    outbox: OutboxSettings
     union: UnionSettings
     privacy: PrivacySettings
     demo: DemoSettings
@@ -229,6 +289,22 @@ def _convert(key: str, value: Any, kind: type) -> Any:
         if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
             return False
         raise ConfigError(key, "must be true or false")
+    if kind is dict:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ConfigError(key, "must be a table (or JSON object)") from None
+        if not isinstance(value, dict):
+            raise ConfigError(key, "must be a table (or JSON object)")
+        return value
+    if kind is float:
+        if isinstance(value, bool):
+            raise ConfigError(key, "must be a number")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(key, "must be a number") from None
     if kind is int:
         if isinstance(value, bool):
             raise ConfigError(key, "must be a whole number")
@@ -251,7 +327,7 @@ def _build_section(name: str, cls: type, values: Mapping[str, Any], env: Mapping
         dotted = f"{name}.{f.name}"
         raw = env.get(f"{ENV_PREFIX}{name}_{f.name}".upper(), values.get(f.name))
         if raw is not None:
-            kind = {"bool": bool, "int": int, "str": str}[str(f.type)]
+            kind = {"bool": bool, "int": int, "float": float, "str": str, "dict": dict}[str(f.type)]
             kwargs[f.name] = _convert(dotted, raw, kind)
     section = cls(**kwargs)
     if hasattr(section, "validate"):

@@ -3,10 +3,27 @@
 Importing this package registers every table on ``Base.metadata``.
 """
 
+from models.alerts import Alert
 from models.base import Base, utcnow
 from models.conversation import Conversation
+from models.coordination import AccessToken, Lease, RateWindow
 from models.delivery import Delivery
 from models.follower import Follower
+from models.media import MediaFile
+from models.outbox import OutboxMessage
 from models.staff import StaffUser
 
-__all__ = ["Base", "Conversation", "Delivery", "Follower", "StaffUser", "utcnow"]
+__all__ = [
+    "AccessToken",
+    "Alert",
+    "Base",
+    "Conversation",
+    "Delivery",
+    "Follower",
+    "Lease",
+    "MediaFile",
+    "OutboxMessage",
+    "RateWindow",
+    "StaffUser",
+    "utcnow",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -17,10 +17,12 @@ class Follower(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     openid: Mapped[openid_str] = mapped_column(unique=True)
     subscribed: Mapped[bool] = mapped_column(default=True)
-    subscribe_scene: Mapped[str | None] = mapped_column(default=None)
+    subscribe_scene: Mapped[str | None] = mapped_column(String(128), default=None)
     subscribed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_interaction_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Why WeChat refuses messages to this follower (43004 not subscribed, 40003 bad openid).
+    unreachable_reason: Mapped[str | None] = mapped_column(String(128), default=None)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[created_at]
 
@@ -58,6 +60,7 @@ def mark_subscribed(follower: Follower, at: dt.datetime, scene: str | None) -> N
     follower.subscribed = True
     follower.subscribed_at = at
     follower.unsubscribed_at = None
+    follower.unreachable_reason = None
     if scene:
         follower.subscribe_scene = scene
 

@@ -1,0 +1,147 @@
+"""The outbox: every message that leaves for WeChat is first a row here.
+
+A row is written in the same transaction as the change that causes it, so a
+decision and its notice commit together or not at all. Drainers claim due rows,
+send them and record the result; the unique ``idempotency_key`` means a notice
+enqueued twice (a retried job, a double click) exists once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, created_at, openid_str, utcnow
+
+# Channels. "notice" means a message to one worker whose channel (customer
+# service, template, or held for the next reply) is chosen when it is sent.
+NOTICE = "notice"
+MASS = "mass"
+MEDIA = "media"
+
+# Statuses.
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+HELD = "held"  # waits for the worker's next message and leaves with that reply
+FAILED = "failed"  # retries exhausted
+DEAD = "dead"  # WeChat said it can never be delivered; the reason is kept
+
+# How a notice actually left.
+VIA_CUSTOM = "custom"
+VIA_TEMPLATE = "template"
+VIA_PASSIVE = "passive"
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(64))
+    follower_id: Mapped[int | None] = mapped_column(
+        ForeignKey("followers.id", ondelete="SET NULL"), index=True, default=None
+    )
+    recipient: Mapped[openid_str | None] = mapped_column(default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    sent_via: Mapped[str | None] = mapped_column(String(16), default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_error_code: Mapped[int | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    wechat_msgid: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[created_at]
+    sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    channel: str,
+    kind: str,
+    payload: dict[str, Any],
+    follower_id: int | None = None,
+    recipient: str | None = None,
+    not_before: dt.datetime | None = None,
+) -> bool:
+    """Add a message unless one with ``key`` exists; return whether it was added.
+
+    Runs in the caller's transaction. ``INSERT … ON CONFLICT DO NOTHING`` keeps
+    a concurrent duplicate from aborting that transaction.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    result = session.execute(
+        insert(OutboxMessage)
+        .values(
+            idempotency_key=key[:255],
+            channel=channel,
+            kind=kind,
+            follower_id=follower_id,
+            recipient=recipient,
+            payload=payload,
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=not_before or now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    return bool(result.rowcount)
+
+
+def due_query(now: dt.datetime, limit: int):
+    """Rows ready to send: pending and due, or taken by a drainer whose lease ran out."""
+    return (
+        select(OutboxMessage)
+        .where(
+            or_(
+                (OutboxMessage.status == PENDING) & (OutboxMessage.next_attempt_at <= now),
+                (OutboxMessage.status == SENDING) & (OutboxMessage.lease_expires_at < now),
+            )
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+
+
+def held_for(session: Session, follower_id: int) -> list[OutboxMessage]:
+    """Notices waiting for this worker's next message, oldest first, locked."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.follower_id == follower_id, OutboxMessage.status == HELD)
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        )
+    )
+
+
+def custom_sent_since(session: Session, follower_id: int, since: dt.datetime) -> int:
+    """How many customer-service messages this worker got since ``since``."""
+    return session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            OutboxMessage.follower_id == follower_id,
+            OutboxMessage.sent_via == VIA_CUSTOM,
+            OutboxMessage.sent_at >= since,
+        )
+    )
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return dict(rows.all())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from flask import Flask
@@ -14,11 +15,13 @@ from models.database import make_engine, make_session_factory
 
 @dataclass(frozen=True)
 class Runtime:
-    """What every request needs, created once per app: settings and the database."""
+    """What every request needs, created once per app: settings, the database, a thread pool."""
 
     settings: Settings
     engine: Engine
     session_factory: sessionmaker[Session]
+    # Builds replies off the request thread, so the webhook can stop waiting at the budget.
+    executor: ThreadPoolExecutor
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -35,7 +38,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
     engine = make_engine(settings.database.url)
-    app.extensions["unionbot"] = Runtime(settings, engine, make_session_factory(engine))
+    executor = ThreadPoolExecutor(settings.server.threads * 2, thread_name_prefix="intake")
+    app.extensions["unionbot"] = Runtime(settings, engine, make_session_factory(engine), executor)
 
     from bot import admin, health, webhook
 

@@ -13,11 +13,17 @@ dies half-way leaves nothing behind and WeChat's next retry handles the message
 afresh; a concurrent copy waits on the lock and then finds the stored reply.
 A handler that raises is rolled back to the savepoint, the delivery is kept
 with the error, and the worker gets an apology.
+
+Notices held because the 48-hour window was closed ride along with the reply
+to the worker's next message. When building the reply outlasts the budget the
+webhook has already answered ``success``: the reply is then queued in the
+outbox in the same transaction, and retries get ``success`` too.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 
@@ -32,11 +38,38 @@ from models.conversation import get_conversation
 from models.database import serialised
 from models.delivery import Delivery, find_delivery
 from models.follower import lock_follower
+from models.outbox import SENT, VIA_PASSIVE, enqueue_notice, held_for
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[Inbound, State], list[Reply]]
 CONTENT_LIMIT = 4000
+
+
+class Handoff:
+    """Who answers WeChat: the webhook with the passive reply, or the outbox later.
+
+    Whichever of ``finish`` (the handler is done) and ``abandon`` (the budget ran
+    out) comes first wins, under one lock, so a reply is never both returned and
+    queued, nor neither.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._finished = False
+        self._abandoned = False
+
+    def finish(self) -> bool:
+        """The reply is ready; return False if the webhook has already answered."""
+        with self._lock:
+            self._finished = not self._abandoned
+            return self._finished
+
+    def abandon(self) -> bool:
+        """The budget ran out; return False if the reply is ready after all."""
+        with self._lock:
+            self._abandoned = not self._finished
+            return self._abandoned
 
 
 def apology(settings: Settings) -> Text:
@@ -52,11 +85,12 @@ def receive(
     inbound: Inbound,
     key: str,
     handle: Handle,
+    handoff: Handoff | None = None,
 ) -> list[Reply]:
     """Handle ``inbound`` once per ``key`` and return its replies (stored ones for a retry)."""
     try:
         with serialised(session_factory) as session, session.begin():
-            return _receive(session, settings, inbound, key, handle)
+            return _receive(session, settings, inbound, key, handle, handoff)
     except IntegrityError:
         # Only deliveries with no follower to lock (WeChat's job reports) can
         # race to the insert; the loser answers with what the winner stored.
@@ -65,7 +99,14 @@ def receive(
             return replies_from_dicts(stored.replies if stored else None)
 
 
-def _receive(session: Session, settings: Settings, inbound: Inbound, key: str, handle: Handle):
+def _receive(
+    session: Session,
+    settings: Settings,
+    inbound: Inbound,
+    key: str,
+    handle: Handle,
+    handoff: Handoff | None,
+) -> list[Reply]:
     now = utcnow()
     system = inbound.is_event and inbound.event in SYSTEM_EVENTS
     follower = None if system else lock_follower(session, inbound.openid)
@@ -107,8 +148,30 @@ def _receive(session: Session, settings: Settings, inbound: Inbound, key: str, h
         delivery.status = "failed"
         delivery.error = traceback.format_exc(limit=8)[-4000:]
         replies = [apology(settings)]
+    if follower is not None:
+        replies += _take_held_notices(session, follower.id, now)
+    if handoff is not None and not handoff.finish():
+        # The webhook answered "success" already: send the reply as a notice.
+        for number, reply in enumerate(replies if follower is not None else []):
+            enqueue_notice(
+                session,
+                key=f"reply:{key}:{number}",
+                kind="reply",
+                follower_id=follower.id,
+                openid=inbound.openid,
+                text=reply.content,
+            )
+        delivery.status = "deferred"
+        replies = []
     delivery.replies = [reply.to_dict() for reply in replies]
     return replies
+
+
+def _take_held_notices(session: Session, follower_id: int, now) -> list[Reply]:
+    held = held_for(session, follower_id)
+    for row in held:
+        row.status, row.sent_via, row.sent_at = SENT, VIA_PASSIVE, now
+    return [Text(row.payload["text"]) for row in held]
 
 
 def _payload(inbound: Inbound) -> dict:

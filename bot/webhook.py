@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import TimeoutError as BudgetExceeded
 
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import OperationalError
 
 import handlers
-from bot.intake import receive
+from bot.intake import Handoff, receive
 from bot.wechat.inbound import dedupe_key, to_inbound
 from bot.wechat.protocol import Rejected, read_callback, render_text, verify_request
 
@@ -56,9 +57,25 @@ def deliver() -> Response:
         raise Rejected(400, "empty body")
     callback = read_callback(settings.wechat, args, body)
     inbound = to_inbound(callback)
-    replies = receive(
-        unionbot.session_factory, settings, inbound, dedupe_key(inbound), handlers.handle
+    handoff = Handoff()
+    work = unionbot.executor.submit(
+        receive,
+        unionbot.session_factory,
+        settings,
+        inbound,
+        dedupe_key(inbound),
+        handlers.handle,
+        handoff,
     )
+    try:
+        replies = work.result(timeout=settings.outbox.reply_budget_seconds)
+    except BudgetExceeded:
+        if handoff.abandon():
+            # WeChat gives up at 5 s; "success" stops its retries, and the reply
+            # follows through the outbox as a customer-service message.
+            log.warning("reply for %s over budget; it will follow as a notice", inbound.openid)
+            return _plain("success")
+        replies = work.result()
     if not replies:
         return _plain("success")
     # A passive reply carries one message; several texts are sent as one.

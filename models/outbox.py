@@ -100,6 +100,34 @@ def enqueue(
     return bool(result.rowcount)
 
 
+def enqueue_notice(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    follower_id: int,
+    openid: str,
+    text: str,
+    template: dict[str, Any] | None = None,
+    url: str | None = None,
+) -> bool:
+    """Queue a text notice to one worker; its channel is chosen when it is sent."""
+    payload: dict[str, Any] = {"text": text}
+    if template:
+        payload["template"] = template
+    if url:
+        payload["url"] = url
+    return enqueue(
+        session,
+        key=key,
+        channel=NOTICE,
+        kind=kind,
+        payload=payload,
+        follower_id=follower_id,
+        recipient=openid,
+    )
+
+
 def due_query(now: dt.datetime, limit: int):
     """Rows ready to send: pending and due, or taken by a drainer whose lease ran out."""
     return (

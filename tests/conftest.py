@@ -20,13 +20,17 @@ from sqlalchemy.orm import Session
 
 from bot import create_app
 from bot.config import Settings, load_settings
+from bot.fake_wechat import FakeWeChat, create_fake_app
+from bot.outbox import Drainer
 from bot.simulator import FlaskTransport, HttpTransport, Simulator
+from bot.wechat.api import connect
 from models import Base
 from models.database import make_engine
 from models.migrate import upgrade
 
 TOKEN = "testtoken123"
 APP_ID = "wx1234567890abcdef"
+APP_SECRET = "test-app-secret"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 SECRET_KEY = "test-secret-key-0123456789"
 
@@ -63,25 +67,42 @@ def empty_tables(engine: Engine) -> None:
                 conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (our own table names)
 
 
-def make_settings(database_url: str, **sections) -> Settings:
+def make_settings(database_url: str, api_base_url: str = "", **sections) -> Settings:
     overrides = {
-        "wechat": {"token": TOKEN, "app_id": APP_ID},
+        "wechat": {"token": TOKEN, "app_id": APP_ID, "app_secret": APP_SECRET},
         "database": {"url": database_url},
         "security": {"secret_key": SECRET_KEY},
         "scheduler": {"enabled": False},
     }
+    if api_base_url:
+        overrides["wechat"]["api_base_url"] = api_base_url
     for name, values in sections.items():
         overrides.setdefault(name, {}).update(values)
     return load_settings(env={}, overrides=overrides)
 
 
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[tuple[FakeWeChat, str]]:
+    """The fake WeChat API, served over real HTTP on loopback for the whole session."""
+    fake = FakeWeChat(APP_ID, APP_SECRET)
+    with live_server(create_fake_app(fake)) as url:
+        yield fake, url
+
+
 @pytest.fixture
-def make_app(migrated):
+def fake(fake_server) -> FakeWeChat:
+    fake_server[0].reset()
+    return fake_server[0]
+
+
+@pytest.fixture
+def make_app(migrated, fake_server, tmp_path):
     """Build an app on the test database; keyword sections override settings."""
     built = []
 
     def factory(**sections):
-        app = create_app(make_settings(migrated, **sections))
+        sections.setdefault("outbox", {}).setdefault("media_dir", str(tmp_path / "media"))
+        app = create_app(make_settings(migrated, fake_server[1] + "/cgi-bin/", **sections))
         app.config["TESTING"] = True
         built.append(app)
         return app
@@ -150,3 +171,15 @@ def live_wechat(app) -> Iterator[Simulator]:
 
 def backend_name(url: str) -> str:
     return make_url(url).get_backend_name()
+
+
+@pytest.fixture
+def api(app):
+    """The app's WeChat API client, talking to the fake."""
+    runtime = app.extensions["unionbot"]
+    return connect(runtime.settings.wechat, runtime.session_factory)
+
+
+@pytest.fixture
+def drainer(app, api):
+    return Drainer(app.extensions["unionbot"], api, rng=lambda: 0.5)

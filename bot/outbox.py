@@ -1,0 +1,339 @@
+"""Drain the outbox: claim due rows, send them to WeChat, record what happened.
+
+Claiming marks rows ``sending`` with a lease, in a short transaction; on
+PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several drainers on several machines
+take disjoint batches. A drainer that dies leaves its rows ``sending`` until the
+lease runs out; then any drainer takes them again. Results are written only
+while the row is still ours (``status = 'sending'``).
+
+WeChat's errors are handled as documented: token errors are retried once with
+a new token (in :mod:`bot.wechat.api`); busy and frequency errors and network
+failures back off exponentially with jitter up to ``max_attempts``; a worker
+who unfollowed or an invalid openid kills the row and marks the follower; a
+closed 48-hour window or a spent quota falls back to the next channel. Every
+row that ends ``dead`` or ``failed`` keeps its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import random
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+
+from bot import Runtime
+from bot.wechat.api import ApiError, TokenUnavailable, WeChatApi
+from models.alerts import raise_alert, resolve_alert
+from models.base import utcnow
+from models.coordination import take_permits
+from models.database import serialised
+from models.follower import Follower
+from models.media import record_media
+from models.outbox import (
+    DEAD,
+    FAILED,
+    HELD,
+    MASS,
+    MEDIA,
+    NOTICE,
+    PENDING,
+    SENDING,
+    SENT,
+    VIA_CUSTOM,
+    VIA_TEMPLATE,
+    OutboxMessage,
+    custom_sent_since,
+    due_query,
+)
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = frozenset({-1, 45009, 45011})
+UNREACHABLE = {43004: "未关注公众号 (43004)", 40003: "openid 无效 (40003)"}
+WINDOW_CLOSED = frozenset({45015, 45047})
+MEDIA_EXPIRED = 40007
+ALREADY_SENT = 45065
+TOKEN_WAIT = dt.timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row, detached from any session."""
+
+    id: int
+    channel: str
+    kind: str
+    follower_id: int | None
+    recipient: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    via: str | None = None
+    msgid: str | None = None
+    code: int | None = None
+    error: str | None = None
+    retry_at: dt.datetime | None = None
+    refund_attempt: bool = False  # the try did not count (rate limit, token outage)
+
+
+class Permits:
+    """Calls per API per time window, shared by all drainers through the database."""
+
+    def __init__(self, runtime: Runtime, clock: Callable[[], float] = time.time):
+        o = runtime.settings.outbox
+        self.limits = {
+            "custom": (o.custom_per_second, 1),
+            "template": (o.template_per_second, 1),
+            "mass": (o.mass_per_minute, 60),
+            "media": (o.media_per_second, 1),
+        }
+        self.session_factory = runtime.session_factory
+        self.clock = clock
+        self.held: dict[str, tuple[int, int]] = {}  # api -> (window, permits left)
+
+    def take(self, api: str, batch_hint: int = 1) -> dt.datetime | None:
+        """Take one permit; return None if granted, else when the next window opens."""
+        limit, width = self.limits[api]
+        now = self.clock()
+        window = int(now // width)
+        held_window, left = self.held.get(api, (window, 0))
+        if held_window == window and left > 0:
+            self.held[api] = (window, left - 1)
+            return None
+        with serialised(self.session_factory) as session, session.begin():
+            granted = take_permits(session, api, window, max(1, min(batch_hint, limit)), limit)
+        if granted:
+            self.held[api] = (window, granted - 1)
+            return None
+        return dt.datetime.fromtimestamp((window + 1) * width, dt.UTC)
+
+
+class Drainer:
+    """Sends due outbox rows. Safe to run in several processes at once."""
+
+    def __init__(
+        self, runtime: Runtime, api: WeChatApi, *, rng: Callable[[], float] = random.random
+    ):
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.api = api
+        self.rng = rng
+        self.permits = Permits(runtime)
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+
+    # -- claiming -----------------------------------------------------------------------
+
+    def claim(self) -> list[Claimed]:
+        o = self.settings.outbox
+        now = utcnow()
+        with serialised(self.runtime.session_factory) as session, session.begin():
+            query = due_query(now, o.batch_size)
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            for row in rows:
+                row.status = SENDING
+                row.lease_expires_at = now + dt.timedelta(seconds=o.lease_seconds)
+                row.attempts += 1
+            return [
+                Claimed(
+                    r.id, r.channel, r.kind, r.follower_id, r.recipient, dict(r.payload), r.attempts
+                )
+                for r in rows
+            ]
+
+    def drain_once(self) -> int:
+        """Send one batch; return how many rows it took."""
+        batch = self.claim()
+        for position, row in enumerate(batch):
+            outcome = self.send(row, remaining=len(batch) - position)
+            self.record(row, outcome)
+        return len(batch)
+
+    def drain_until_empty(self, timeout: float = 30.0) -> int:
+        """Drain until nothing is due (tests, the CLI and benchmarks)."""
+        total, deadline = 0, time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            taken = self.drain_once()
+            if not taken:
+                break
+            total += taken
+        return total
+
+    # -- sending ------------------------------------------------------------------------
+
+    def send(self, row: Claimed, remaining: int = 1) -> Outcome:
+        try:
+            if row.channel == NOTICE:
+                return self._send_notice(row, remaining)
+            if row.channel == MASS:
+                return self._send_mass(row)
+            if row.channel == MEDIA:
+                return self._download(row, remaining)
+            return Outcome(DEAD, error=f"unknown channel {row.channel!r}")
+        except TokenUnavailable as exc:
+            with self.runtime.session_factory.begin() as session:
+                raise_alert(session, "access_token", f"无法获取 access_token：{exc}")
+            return Outcome(
+                PENDING,
+                code=exc.code,
+                error=str(exc),
+                retry_at=utcnow() + TOKEN_WAIT,
+                refund_attempt=True,
+            )
+        except ApiError as exc:
+            return self._failure(row, exc)
+
+    def _failure(self, row: Claimed, exc: ApiError) -> Outcome:
+        if exc.code in UNREACHABLE:
+            return Outcome(DEAD, code=exc.code, error=UNREACHABLE[exc.code])
+        if exc.code is None or exc.code in RETRYABLE:
+            if row.attempts >= self.settings.outbox.max_attempts:
+                return Outcome(
+                    FAILED, code=exc.code, error=f"{exc} (gave up after {row.attempts} tries)"
+                )
+            return Outcome(
+                PENDING, code=exc.code, error=str(exc), retry_at=self._backoff(row.attempts)
+            )
+        return Outcome(DEAD, code=exc.code, error=str(exc))
+
+    def _backoff(self, attempts: int) -> dt.datetime:
+        o = self.settings.outbox
+        delay = min(o.backoff_max_seconds, o.backoff_base_seconds * 2 ** (attempts - 1))
+        return utcnow() + dt.timedelta(seconds=delay * (0.5 + self.rng()))
+
+    def _wait_for(self, api: str, remaining: int) -> Outcome | None:
+        next_window = self.permits.take(api, remaining)
+        if next_window is None:
+            return None
+        return Outcome(PENDING, error="rate limited", retry_at=next_window, refund_attempt=True)
+
+    def _send_notice(self, row: Claimed, remaining: int) -> Outcome:
+        """Pick the channel: customer service in the window, else a template, else hold."""
+        follower = self._follower(row.follower_id)
+        if follower is not None and (not follower.subscribed or follower.unreachable_reason):
+            return Outcome(DEAD, error=follower.unreachable_reason or "未关注公众号")
+        if self._window_open(follower):
+            wait = self._wait_for("custom", remaining)
+            if wait:
+                return wait
+            try:
+                self.api.send_text(row.recipient, row.payload["text"])
+                return Outcome(SENT, via=VIA_CUSTOM)
+            except ApiError as exc:
+                if exc.code not in WINDOW_CLOSED:
+                    raise
+        template_id = self.settings.outbox.templates.get(row.kind)
+        if template_id and self.settings.wechat.account_type == "service":
+            wait = self._wait_for("template", remaining)
+            if wait:
+                return wait
+            template = row.payload.get("template") or {"first": {"value": row.payload["text"]}}
+            result = self.api.send_template(
+                row.recipient, template_id, template, row.payload.get("url")
+            )
+            return Outcome(SENT, via=VIA_TEMPLATE, msgid=str(result.get("msgid", "")))
+        return Outcome(HELD, error="48 小时窗口已关闭且无可用模板：等待职工下次发消息时送达")
+
+    def _window_open(self, follower: Follower | None) -> bool:
+        o = self.settings.outbox
+        if follower is None or follower.last_interaction_at is None:
+            return False
+        if utcnow() - follower.last_interaction_at > dt.timedelta(hours=o.custom_window_hours):
+            return False
+        with self.runtime.session_factory() as session:
+            used = custom_sent_since(session, follower.id, follower.last_interaction_at)
+        return used < o.custom_window_budget
+
+    def _follower(self, follower_id: int | None) -> Follower | None:
+        if follower_id is None:
+            return None
+        with self.runtime.session_factory() as session:
+            return session.get(Follower, follower_id)
+
+    def _send_mass(self, row: Claimed) -> Outcome:
+        wait = self._wait_for("mass", 1)
+        if wait:
+            return wait
+        p = row.payload
+        try:
+            if p.get("openids"):
+                result = self.api.mass_text_to_openids(p["openids"], p["text"], p["client_msg_id"])
+            else:
+                result = self.api.mass_text_to_tag(p.get("tag_id"), p["text"], p["client_msg_id"])
+        except ApiError as exc:
+            if exc.code == ALREADY_SENT:  # an earlier try got through: do not send twice
+                return Outcome(SENT, via=MASS, code=exc.code, error="clientmsgid 已发送过")
+            raise
+        return Outcome(SENT, via=MASS, msgid=str(result.get("msg_id", "")))
+
+    def _download(self, row: Claimed, remaining: int) -> Outcome:
+        wait = self._wait_for("media", remaining)
+        if wait:
+            return wait
+        media_id = row.payload["media_id"]
+        try:
+            content, content_type = self.api.download_media(media_id)
+        except ApiError as exc:
+            if exc.code == MEDIA_EXPIRED:
+                return Outcome(DEAD, code=exc.code, error="素材已过期或无效 (40007)")
+            raise
+        digest = hashlib.sha256(content).hexdigest()
+        extension = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif"}.get(
+            content_type, ".bin"
+        )
+        relative = Path(digest[:2]) / f"{digest}{extension}"
+        target = Path(self.settings.outbox.media_dir) / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            partial = target.with_suffix(".part")
+            partial.write_bytes(content)
+            partial.replace(target)  # atomic: a reader never sees half a file
+        with self.runtime.session_factory.begin() as session:
+            record_media(session, media_id, digest, str(relative), content_type, len(content))
+        return Outcome(SENT, via=MEDIA, msgid=digest)
+
+    # -- recording ----------------------------------------------------------------------
+
+    def record(self, row: Claimed, outcome: Outcome) -> None:
+        now = utcnow()
+        values: dict[str, Any] = {
+            "status": outcome.status,
+            "lease_expires_at": None,
+            "last_error_code": outcome.code,
+            "last_error": outcome.error,
+        }
+        if outcome.status == SENT:
+            values.update(sent_at=now, sent_via=outcome.via, wechat_msgid=outcome.msgid or None)
+        if outcome.retry_at:
+            values["next_attempt_at"] = outcome.retry_at
+        if outcome.refund_attempt:
+            values["attempts"] = OutboxMessage.attempts - 1
+        with self.runtime.session_factory.begin() as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, OutboxMessage.status == SENDING)
+                .values(**values)
+            )
+            if outcome.status == SENT:
+                resolve_alert(session, "access_token")
+            if outcome.status == DEAD and outcome.code in UNREACHABLE and row.follower_id:
+                follower = session.get(Follower, row.follower_id)
+                follower.unreachable_reason = UNREACHABLE[outcome.code]
+                if outcome.code == 43004:
+                    follower.subscribed = False
+        if outcome.status in (DEAD, FAILED):
+            log.warning("outbox row %s %s: %s", row.id, outcome.status, outcome.error)

@@ -1,0 +1,252 @@
+"""WeChat's API: one shared access token per AppID, and a client that uses it.
+
+The token lives in the database with its expiry, so every process and machine
+shares one. Refreshing takes a lock (a row lock on PostgreSQL, the write lock
+on SQLite) so exactly one process fetches, and the others wait and read the
+new value. When WeChat says a token is invalid (40001), only *that* token is
+discarded (compare-and-set), so a process with a stale view cannot throw away
+a fresh token another process just fetched.
+
+wechatpy's client does the API calls, with three of its traps avoided: its
+token URL ignores the base URL (we fetch tokens ourselves), its automatic
+retry on token errors recurses without bound (``auto_retry=False``; we retry
+once), and its tag mass send uses the obsolete ``group_id`` (we post
+``filter.tag_id`` ourselves).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from typing import Any
+
+import requests
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+from wechatpy import WeChatClient
+from wechatpy.exceptions import WeChatClientException
+
+from bot.config import WeChatSettings
+from models.base import utcnow
+from models.coordination import AccessToken
+from models.database import serialised
+
+log = logging.getLogger(__name__)
+
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+FETCH_ATTEMPTS = 3
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+class ApiError(Exception):
+    """A call to WeChat failed. ``code`` is WeChat's errcode, or None for a network/HTTP failure."""
+
+    def __init__(self, code: int | None, message: str):
+        super().__init__(f"{code}: {message}" if code is not None else message)
+        self.code = code
+        self.message = message
+
+
+class TokenUnavailable(ApiError):
+    """The token endpoint kept failing; callers wait and try later."""
+
+
+def base_url(settings: WeChatSettings) -> str:
+    return settings.api_base_url.rstrip("/") + "/"
+
+
+class TokenStore:
+    """The shared access token of one AppID, kept in the database."""
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: WeChatSettings):
+        self.session_factory = session_factory
+        self.settings = settings
+        self.http = requests.Session()
+        self.fetches = 0  # how many times this store called the token endpoint
+
+    def get(self) -> str:
+        """Return a token that is valid for at least the refresh margin."""
+        with self.session_factory() as session:
+            row = session.get(AccessToken, self.settings.app_id)
+            if row is not None and self._fresh(row):
+                return row.token
+        return self.refresh()
+
+    def refresh(self) -> str:
+        """Fetch a new token unless another process did while we waited for the lock."""
+        with serialised(self.session_factory) as session, session.begin():
+            insert = (
+                postgresql.insert
+                if session.get_bind().dialect.name == "postgresql"
+                else sqlite.insert
+            )
+            session.execute(
+                insert(AccessToken)
+                .values(app_id=self.settings.app_id, token="", expires_at=EPOCH, fetched_at=EPOCH)
+                .on_conflict_do_nothing(index_elements=["app_id"])
+            )
+            row = session.get(AccessToken, self.settings.app_id, with_for_update=True)
+            session.refresh(row)  # the row may have changed while we waited for the lock
+            if self._fresh(row):
+                return row.token
+            token, expires_in = self._fetch()
+            row.token = token
+            row.fetched_at = utcnow()
+            row.expires_at = row.fetched_at + dt.timedelta(seconds=expires_in)
+            return token
+
+    def invalidate(self, token: str) -> None:
+        """Discard ``token`` if it is still the stored one (compare-and-set)."""
+        with self.session_factory.begin() as session:
+            session.query(AccessToken).filter(
+                AccessToken.app_id == self.settings.app_id, AccessToken.token == token
+            ).update({AccessToken.expires_at: EPOCH})
+
+    def _fresh(self, row: AccessToken) -> bool:
+        margin = dt.timedelta(seconds=self.settings.token_refresh_margin_seconds)
+        return bool(row.token) and row.expires_at - margin > utcnow()
+
+    def _fetch(self) -> tuple[str, int]:
+        """Call the token endpoint, a bounded number of times: never a loop."""
+        error: ApiError | None = None
+        for attempt in range(FETCH_ATTEMPTS):
+            if attempt:
+                time.sleep(0.2 * 2**attempt)
+            self.fetches += 1
+            try:
+                result = self._call_endpoint()
+            except requests.RequestException as exc:
+                error = TokenUnavailable(None, f"token endpoint unreachable: {type(exc).__name__}")
+                continue
+            if result.get("access_token"):
+                return result["access_token"], int(result.get("expires_in", 7200))
+            error = TokenUnavailable(result.get("errcode"), str(result.get("errmsg", result)))
+            if result.get("errcode") in (
+                40013,
+                40125,
+                40164,
+            ):  # wrong AppID/secret, IP not whitelisted
+                break
+        log.error("access token unavailable: %s", error)
+        raise error
+
+    def _call_endpoint(self) -> dict[str, Any]:
+        s = self.settings
+        timeout = s.request_timeout_seconds
+        if s.token_endpoint == "stable":  # noqa: S105 (a setting, not a secret)
+            response = self.http.post(
+                base_url(s) + "stable_token",
+                json={
+                    "grant_type": "client_credential",
+                    "appid": s.app_id,
+                    "secret": s.app_secret,
+                    "force_refresh": False,
+                },
+                timeout=timeout,
+            )
+        else:
+            response = self.http.get(
+                base_url(s) + "token",
+                params={
+                    "grant_type": "client_credential",
+                    "appid": s.app_id,
+                    "secret": s.app_secret,
+                },
+                timeout=timeout,
+            )
+        response.raise_for_status()
+        return response.json()
+
+
+class _Client(WeChatClient):
+    """wechatpy's client with our token store and base URL; remembers the token each call used."""
+
+    def __init__(self, settings: WeChatSettings, store: TokenStore):
+        super().__init__(
+            settings.app_id,
+            settings.app_secret,
+            timeout=settings.request_timeout_seconds,
+            auto_retry=False,
+        )
+        self.API_BASE_URL = base_url(settings)
+        self.store = store
+        self.used = threading.local()
+
+    @property
+    def access_token(self) -> str:
+        self.used.token = self.store.get()
+        return self.used.token
+
+    def fetch_access_token(self) -> dict:
+        return {"access_token": self.store.refresh()}
+
+
+class WeChatApi:
+    """The calls unionbot makes, each retried once with a new token on a token error."""
+
+    def __init__(self, settings: WeChatSettings, store: TokenStore):
+        self.client = _Client(settings, store)
+        self.store = store
+
+    def _call(self, fn):
+        for attempt in (1, 2):
+            try:
+                return fn()
+            except WeChatClientException as exc:
+                if exc.errcode in TOKEN_ERRORS and attempt == 1:
+                    self.store.invalidate(self.client.used.token)
+                    continue
+                code = exc.errcode if exc.errcode is not None else None
+                message = exc.errmsg or f"HTTP error {getattr(exc.response, 'status_code', '')}"
+                raise ApiError(code, str(message)) from None
+            except requests.RequestException as exc:
+                raise ApiError(None, f"network error: {type(exc).__name__}") from None
+        raise AssertionError("unreachable")
+
+    def send_text(self, openid: str, content: str) -> dict:
+        """Customer-service text message (客服消息)."""
+        return self._call(lambda: self.client.message.send_text(openid, content))
+
+    def send_template(self, openid: str, template_id: str, data: dict, url: str | None) -> dict:
+        """Template message (模板消息), service accounts only."""
+        return self._call(lambda: self.client.message.send_template(openid, template_id, data, url))
+
+    def mass_text_to_openids(self, openids: list[str], content: str, client_msg_id: str) -> dict:
+        """Mass send to an openid list (2 to 10,000 ids)."""
+        return self._call(
+            lambda: self.client.message.send_mass_text(
+                openids, content, client_msg_id=client_msg_id
+            )
+        )
+
+    def mass_text_to_tag(self, tag_id: int | None, content: str, client_msg_id: str) -> dict:
+        """Mass send to a tag, or to all followers when ``tag_id`` is None."""
+        body = {
+            "filter": {"is_to_all": tag_id is None, **({"tag_id": tag_id} if tag_id else {})},
+            "msgtype": "text",
+            "text": {"content": content},
+            "clientmsgid": client_msg_id,
+            "send_ignore_reprint": 0,
+        }
+        return self._call(lambda: self.client.post("message/mass/sendall", data=body))
+
+    def download_media(self, media_id: str) -> tuple[bytes, str]:
+        """Fetch a temporary media file (valid for 3 days after the worker sent it)."""
+
+        def fetch():
+            # wechatpy raises for a JSON error body and hands back the response otherwise.
+            response = self.client.media.download(media_id)
+            content_type = response.headers.get("Content-Type", "").split(";")[0]
+            return response.content, content_type or "application/octet-stream"
+
+        return self._call(fetch)
+
+    def create_menu(self, menu: dict) -> dict:
+        return self._call(lambda: self.client.menu.create(menu))
+
+
+def connect(settings: WeChatSettings, session_factory: sessionmaker[Session]) -> WeChatApi:
+    """The API client of this deployment, sharing its token through the database."""
+    return WeChatApi(settings, TokenStore(session_factory, settings))

@@ -96,8 +96,9 @@ def enqueue(
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage.id)
     )
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def enqueue_notice(

@@ -104,6 +104,8 @@ def make_app(migrated, fake_server, tmp_path):
         sections.setdefault("outbox", {}).setdefault("media_dir", str(tmp_path / "media"))
         app = create_app(make_settings(migrated, fake_server[1] + "/cgi-bin/", **sections))
         app.config["TESTING"] = True
+        if not built:  # every test starts from empty tables
+            empty_tables(app.extensions["unionbot"].engine)
         built.append(app)
         return app
 
@@ -114,9 +116,7 @@ def make_app(migrated, fake_server, tmp_path):
 
 @pytest.fixture
 def app(make_app):
-    app = make_app()
-    empty_tables(app.extensions["unionbot"].engine)
-    return app
+    return make_app()
 
 
 @pytest.fixture

@@ -1,0 +1,361 @@
+"""The outbox reaches the fake WeChat exactly once, whatever errors and crashes happen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.fake_wechat import Fault
+from bot.outbox import Drainer
+from bot.wechat.api import connect
+from models import Alert, Follower, MediaFile, OutboxMessage, RateWindow
+from models.base import utcnow
+from models.outbox import MASS, MEDIA, enqueue, enqueue_notice
+from tests.conftest import simulator_for
+
+
+def greet(app, fake, openid="o_worker") -> Follower:
+    """A worker messages the account, which opens the 48-hour window."""
+    simulator_for(app).send_text(openid, "你好")
+    fake.set_user(openid)
+    with app.extensions["unionbot"].session_factory() as session:
+        return session.scalars(select(Follower).where(Follower.openid == openid)).one()
+
+
+def drainer_for(app) -> Drainer:
+    runtime = app.extensions["unionbot"]
+    return Drainer(runtime, connect(runtime.settings.wechat, runtime.session_factory))
+
+
+@pytest.fixture
+def worker(app, fake) -> Follower:
+    return greet(app, fake)
+
+
+def notify(app, follower, text="您的申请已受理", key=None, kind="aid.decision"):
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        return enqueue_notice(
+            session,
+            key=key or f"k:{text}",
+            kind=kind,
+            follower_id=follower.id,
+            openid=follower.openid,
+            text=text,
+        )
+
+
+def row(app, **filters) -> OutboxMessage:
+    with app.extensions["unionbot"].session_factory() as session:
+        return session.scalars(select(OutboxMessage).filter_by(**filters)).one()
+
+
+def run_drainers(drainers, done, timeout=15.0) -> None:
+    """Run each drainer in its own thread, as separate processes would, until ``done()``."""
+    deadline = time.monotonic() + timeout
+
+    def loop(drainer):
+        while not done() and time.monotonic() < deadline:
+            if not drainer.drain_once():
+                time.sleep(0.02)
+
+    threads = [threading.Thread(target=loop, args=(d,)) for d in drainers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def make_due(app):
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+
+
+def texts_sent(fake) -> list[str]:
+    return [
+        c["json"]["text"]["content"] for c in fake.calls_to("message/custom/send", ok_only=True)
+    ]
+
+
+class TestDelivery:
+    def test_notice_in_the_window_goes_as_customer_service_message_once(
+        self, app, worker, fake, drainer
+    ):
+        notify(app, worker)
+        assert drainer.drain_until_empty() == 1
+        assert drainer.drain_until_empty() == 0
+        assert texts_sent(fake) == ["您的申请已受理"]
+        sent = row(app)
+        assert (sent.status, sent.sent_via, sent.attempts) == ("sent", "custom", 1)
+
+    def test_the_same_key_is_queued_once(self, app, worker):
+        assert notify(app, worker, key="decision:1") is True
+        assert notify(app, worker, key="decision:1") is False
+        with app.extensions["unionbot"].session_factory() as session:
+            assert session.query(OutboxMessage).count() == 1
+
+    def test_notice_and_its_cause_commit_together_or_not_at_all(self, app, worker):
+        sessions = app.extensions["unionbot"].session_factory
+        with pytest.raises(RuntimeError), sessions.begin() as session:
+            enqueue_notice(
+                session,
+                key="x",
+                kind="k",
+                follower_id=worker.id,
+                openid=worker.openid,
+                text="不会发出",
+            )
+            raise RuntimeError("the decision failed")
+        with app.extensions["unionbot"].session_factory() as session:
+            assert session.query(OutboxMessage).count() == 0
+
+
+class TestErrors:
+    def test_busy_backs_off_then_succeeds(self, app, worker, fake, drainer):
+        fake.inject(Fault("message/custom/send", errcode=45009, times=2))
+        notify(app, worker)
+        before = utcnow()
+        drainer.drain_once()
+        waiting = row(app)
+        assert (waiting.status, waiting.last_error_code) == ("pending", 45009)
+        assert waiting.next_attempt_at >= before + dt.timedelta(seconds=1.9)
+        for _ in range(2):
+            make_due(app)
+            drainer.drain_once()
+        assert row(app).status == "sent"
+        assert [c["errcode"] for c in fake.calls_to("message/custom/send")] == [45009, 45009, 0]
+
+    @pytest.mark.parametrize("code", [-1, 45011])
+    def test_retries_end_in_failed_with_the_reason(self, make_app, fake, code):
+        app = make_app(outbox={"max_attempts": 3})
+        notify(app, greet(app, fake))
+        fake.inject(Fault("message/custom/send", errcode=code, times=-1))
+        drainer = drainer_for(app)
+        for _ in range(3):
+            make_due(app)
+            drainer.drain_once()
+        failed = row(app)
+        assert (failed.status, failed.attempts, failed.last_error_code) == ("failed", 3, code)
+        assert "gave up after 3 tries" in failed.last_error
+
+    @pytest.mark.parametrize(("code", "reason"), [(43004, "未关注"), (40003, "openid 无效")])
+    def test_unreachable_worker_is_dead_and_marked(self, app, worker, fake, drainer, code, reason):
+        fake.inject(Fault("message/custom/send", errcode=code))
+        notify(app, worker)
+        drainer.drain_once()
+        dead = row(app)
+        assert dead.status == "dead" and reason in dead.last_error
+        with app.extensions["unionbot"].session_factory() as session:
+            assert reason in session.get(Follower, worker.id).unreachable_reason
+        notify(app, worker, text="第二条")
+        drainer.drain_once()  # known unreachable: no second call to WeChat
+        assert len(fake.calls_to("message/custom/send")) == 1
+
+    def test_network_outage_is_retried(self, app, worker, fake, drainer):
+        fake.inject(Fault("message/custom/send", http_status=502))
+        notify(app, worker)
+        drainer.drain_once()
+        assert row(app).status == "pending"
+        make_due(app)
+        drainer.drain_once()
+        assert row(app).status == "sent"
+
+    def test_invalid_request_is_dead_not_retried(self, app, worker, fake, drainer):
+        fake.inject(Fault("message/custom/send", errcode=47001))
+        notify(app, worker)
+        drainer.drain_once()
+        assert (row(app).status, row(app).last_error_code) == ("dead", 47001)
+
+    def test_token_outage_waits_with_an_alert_then_recovers(self, app, worker, fake, drainer):
+        fake.inject(Fault("stable_token", errcode=-1, times=3))
+        notify(app, worker)
+        drainer.drain_once()
+        waiting = row(app)
+        assert (waiting.status, waiting.attempts) == ("pending", 0)
+        with app.extensions["unionbot"].session_factory() as session:
+            assert "access_token" in session.get(Alert, "access_token").message
+        make_due(app)
+        drainer.drain_once()
+        assert row(app).status == "sent"
+        with app.extensions["unionbot"].session_factory() as session:
+            assert session.get(Alert, "access_token").resolved_at is not None
+
+
+class TestChannelPolicy:
+    def test_closed_window_falls_back_to_template(self, make_app, fake):
+        app = make_app(outbox={"templates": {"aid.decision": "TPL_NOTICE"}})
+        follower = _worker_with_closed_window(app, fake)
+        notify(app, follower)
+        drainer_for(app).drain_once()
+        sent = row(app)
+        assert (sent.status, sent.sent_via) == ("sent", "template")
+        assert not fake.calls_to("message/custom/send")
+        call = fake.calls_to("message/template/send")[0]["json"]
+        assert call["touser"] == "o_late" and call["template_id"] == "TPL_NOTICE"
+
+    def test_window_refused_by_wechat_falls_back_to_template(self, make_app, fake):
+        app = make_app(outbox={"templates": {"aid.decision": "TPL_NOTICE"}})
+        follower = greet(app, fake)
+        fake.set_user("o_worker", interacted_ago=49 * 3600)  # WeChat knows better than we do
+        notify(app, follower)
+        drainer_for(app).drain_once()
+        assert [c["errcode"] for c in fake.calls_to("message/custom/send")] == [45015]
+        assert (row(app).status, row(app).sent_via) == ("sent", "template")
+
+    def test_without_template_the_notice_waits_for_the_next_message(
+        self, app, fake, drainer, wechat
+    ):
+        follower = _worker_with_closed_window(app, fake)
+        notify(app, follower, text="您的帮扶申请已通过")
+        drainer.drain_once()
+        assert row(app).status == "held"
+        answer = wechat.send_text("o_late", "帮助")
+        assert "您的帮扶申请已通过" in answer.text and "回复数字或关键词" in answer.text
+        delivered = row(app)
+        assert (delivered.status, delivered.sent_via) == ("sent", "passive")
+        assert "您的帮扶申请已通过" not in wechat.send_text("o_late", "帮助").text
+
+    def test_budget_of_the_window_is_respected(self, make_app, fake):
+        app = make_app(outbox={"custom_window_budget": 2})
+        follower = greet(app, fake)
+        for n in range(3):
+            notify(app, follower, text=f"通知{n}")
+        drainer_for(app).drain_once()
+        assert texts_sent(fake) == ["通知0", "通知1"]
+        assert row(app, status="held").payload["text"] == "通知2"
+
+
+def _worker_with_closed_window(app, fake) -> Follower:
+    follower = greet(app, fake, "o_late")
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        session.get(Follower, follower.id).last_interaction_at = utcnow() - dt.timedelta(hours=49)
+    fake.set_user("o_late", interacted_ago=49 * 3600)
+    return follower
+
+
+class TestCrashesAndConcurrency:
+    def test_a_crashed_drainers_rows_are_retried_after_the_lease(self, app, worker, fake, api):
+        runtime = app.extensions["unionbot"]
+        notify(app, worker)
+        crashed = Drainer(runtime, api)
+        assert len(crashed.claim()) == 1  # ... and the process dies before sending
+        survivor = Drainer(runtime, api)
+        assert survivor.drain_once() == 0  # the lease still holds
+        with runtime.session_factory.begin() as session:
+            session.execute(
+                update(OutboxMessage).values(lease_expires_at=utcnow() - dt.timedelta(seconds=1))
+            )
+        assert survivor.drain_once() == 1
+        assert texts_sent(fake) == ["您的申请已受理"]
+        assert row(app).attempts == 2
+
+    def test_two_drainers_never_send_one_row_twice(self, make_app, fake):
+        app = make_app(outbox={"custom_window_budget": 1000, "batch_size": 10})
+        fake.custom_window_budget = 1000
+        worker = greet(app, fake)
+        with app.extensions["unionbot"].session_factory.begin() as session:
+            for n in range(120):
+                enqueue(
+                    session,
+                    key=f"notice:{n}",
+                    channel="notice",
+                    kind="reply",
+                    follower_id=worker.id,
+                    recipient=worker.openid,
+                    payload={"text": f"n{n}"},
+                )
+        run_drainers([drainer_for(app), drainer_for(app)], lambda: len(texts_sent(fake)) >= 120)
+        assert sorted(texts_sent(fake)) == sorted(f"n{n}" for n in range(120))
+
+
+class TestRateLimits:
+    def test_drainers_together_stay_under_the_limit(self, make_app, fake):
+        app = make_app(outbox={"custom_per_second": 5, "custom_window_budget": 100})
+        fake.custom_window_budget = 100
+        follower = greet(app, fake)
+        for n in range(12):
+            notify(app, follower, text=f"通知{n}")
+        run_drainers([drainer_for(app), drainer_for(app)], lambda: len(texts_sent(fake)) >= 12)
+        calls = [c["at"] for c in fake.calls_to("message/custom/send")]
+        assert len(calls) == 12
+        # 12 calls at 5 a second need three windows: more than two seconds apart.
+        assert max(calls) - min(calls) > 1.0
+        with app.extensions["unionbot"].session_factory() as session:
+            used = session.scalars(select(RateWindow.used).where(RateWindow.api == "custom")).all()
+        assert sum(used) >= 12 and max(used) <= 5  # unused permits of a window lapse
+
+
+class TestMassAndMedia:
+    def test_mass_send_is_idempotent_by_clientmsgid(self, app, fake, drainer):
+        for openid in ("o_a", "o_b", "o_c"):
+            fake.set_user(openid)
+        payload = {
+            "openids": ["o_a", "o_b", "o_c"],
+            "text": "冬送温暖",
+            "client_msg_id": "winter-2026",
+        }
+        with app.extensions["unionbot"].session_factory.begin() as session:
+            enqueue(session, key="mass:winter-2026", channel=MASS, kind="campaign", payload=payload)
+        drainer.drain_once()
+        first = row(app)
+        assert first.status == "sent" and first.wechat_msgid
+        # A crash after WeChat accepted it: the row is sent again, and WeChat refuses the copy.
+        with app.extensions["unionbot"].session_factory.begin() as session:
+            session.execute(update(OutboxMessage).values(status="pending"))
+        drainer.drain_once()
+        assert [c["errcode"] for c in fake.calls_to("message/mass/send")] == [0, 45065]
+        assert row(app).status == "sent"
+        assert fake.users["o_a"].mass_received  # delivered once
+
+    def test_media_is_downloaded_and_stored_by_hash(self, app, fake, drainer):
+        with app.extensions["unionbot"].session_factory.begin() as session:
+            enqueue(
+                session, key="media:M1", channel=MEDIA, kind="proof", payload={"media_id": "M1"}
+            )
+        drainer.drain_once()
+        with app.extensions["unionbot"].session_factory() as session:
+            media = session.scalars(select(MediaFile)).one()
+        stored = Path(app.extensions["unionbot"].settings.outbox.media_dir) / media.path
+        assert stored.read_bytes().startswith(b"\x89PNG")
+        assert media.sha256 in media.path and media.content_type == "image/png"
+
+    def test_expired_media_is_dead(self, app, fake, drainer):
+        fake.expired_media.add("OLD")
+        with app.extensions["unionbot"].session_factory.begin() as session:
+            enqueue(
+                session, key="media:OLD", channel=MEDIA, kind="proof", payload={"media_id": "OLD"}
+            )
+        drainer.drain_once()
+        assert (row(app).status, row(app).last_error_code) == ("dead", 40007)
+
+
+class TestSlowReplies:
+    def test_slow_reply_becomes_a_customer_service_message(self, make_app, fake, monkeypatch):
+        import handlers
+        from handlers import Text
+
+        app = make_app(outbox={"reply_budget_seconds": 0.3})
+        runs = []
+
+        def slow(message, state):
+            runs.append(message.text)
+            time.sleep(0.8)
+            return [Text("这是慢慢想好的回答")]
+
+        monkeypatch.setattr(handlers, "route", lambda m, s: slow)
+        wechat = simulator_for(app)
+        fake.set_user("o_worker")
+        body = wechat.text_xml("o_worker", "难题", msg_id=424242)
+        started = time.monotonic()
+        first = wechat.deliver(body)
+        assert first.body == b"success" and time.monotonic() - started < 0.7
+        retry = wechat.deliver(body)  # WeChat retries; the work is not started again
+        assert retry.body == b"success"
+        assert runs == ["难题"]
+        app.extensions["unionbot"].executor.shutdown(wait=True)  # the handler finishes
+        drainer_for(app).drain_until_empty()
+        assert texts_sent(fake) == ["这是慢慢想好的回答"]

@@ -1,0 +1,96 @@
+"""The shared access token: one refresh under concurrency, compare-and-set, bounded retries."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from bot.fake_wechat import Fault
+from bot.wechat.api import TokenStore, TokenUnavailable, connect
+
+
+def stores(app, n):
+    runtime = app.extensions["unionbot"]
+    return [TokenStore(runtime.session_factory, runtime.settings.wechat) for _ in range(n)]
+
+
+def test_token_is_fetched_once_and_shared(app, fake):
+    first, second = stores(app, 2)
+    assert first.get() == second.get() == first.get()
+    assert len(fake.calls_to("stable_token")) == 1
+
+
+def test_many_processes_refresh_exactly_once(app, fake):
+    contenders = stores(app, 8)
+    barrier = threading.Barrier(len(contenders))
+    tokens = []
+
+    def get(store):
+        barrier.wait()
+        tokens.append(store.get())
+
+    threads = [threading.Thread(target=get, args=(s,)) for s in contenders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(tokens)) == 1
+    assert len(fake.calls_to("stable_token")) == 1
+
+
+def test_classic_endpoint_by_config(make_app, fake):
+    app = make_app(wechat={"token_endpoint": "classic"})
+    (store,) = stores(app, 1)
+    store.get()
+    assert len(fake.calls_to("token")) == 1 and not fake.calls_to("stable_token")
+
+
+def test_a_stale_invalidation_never_discards_a_fresh_token(app, fake):
+    a, b = stores(app, 2)
+    old = a.get()
+    b.invalidate(old)
+    fake.stable_token = None  # WeChat hands out a new token on the next request
+    new = b.get()
+    assert new != old
+    a.invalidate(old)  # a process that still believes in the old token
+    assert a.get() == new
+    assert len(fake.calls_to("stable_token")) == 2
+
+
+def test_invalid_token_is_replaced_and_the_call_retried_once(make_app, fake):
+    app = make_app(wechat={"token_endpoint": "classic"})
+    runtime = app.extensions["unionbot"]
+    api = connect(runtime.settings.wechat, runtime.session_factory)
+    api.store.get()
+    fake.classic(fake.app_id, fake.app_secret)  # another system fetched a classic token
+    fake.set_user("o_worker")
+    api.send_text("o_worker", "通知")
+    sends = fake.calls_to("message/custom/send")
+    assert [c["errcode"] for c in sends] == [40001, 0]
+    assert len(fake.calls_to("token")) == 2
+
+
+def test_persistent_token_errors_do_not_loop(api, fake):
+    fake.set_user("o_worker")
+    fake.inject(Fault("message/custom/send", errcode=40001, times=-1))
+    with pytest.raises(Exception) as raised:
+        api.send_text("o_worker", "通知")
+    assert getattr(raised.value, "code", None) == 40001
+    assert len(fake.calls_to("message/custom/send")) == 2
+
+
+def test_failing_token_endpoint_gives_up_after_bounded_tries(api, fake):
+    fake.inject(Fault("stable_token", errcode=-1, times=-1))
+    with pytest.raises(TokenUnavailable):
+        api.store.get()
+    assert len(fake.calls_to("stable_token")) == 3
+
+
+def test_wrong_secret_is_not_retried(make_app, fake):
+    app = make_app(wechat={"app_secret": "wrong-secret"})
+    (store,) = stores(app, 1)
+    with pytest.raises(TokenUnavailable) as raised:
+        store.get()
+    assert raised.value.code == 40125
+    assert len(fake.calls_to("stable_token")) == 1

@@ -24,6 +24,35 @@ MENU_KEYS = {
     "HELP": "帮助",
 }
 
+# The account's custom menu (``unionbot push-menu``): WeChat allows three
+# top-level entries of at most five items each; every key is one of MENU_KEYS.
+MENU_LAYOUT = {
+    "button": [
+        {
+            "name": "帮扶申请",
+            "sub_button": [
+                {"type": "click", "name": "申请帮扶", "key": "AID"},
+                {"type": "click", "name": "我的申请", "key": "MINE"},
+                {"type": "click", "name": "人工服务", "key": "STAFF"},
+            ],
+        },
+        {
+            "name": "竞赛报名",
+            "sub_button": [
+                {"type": "click", "name": "竞赛列表", "key": "COMPETITION"},
+                {"type": "click", "name": "我的报名", "key": "MINE"},
+            ],
+        },
+        {
+            "name": "普惠服务",
+            "sub_button": [
+                {"type": "click", "name": "会员普惠", "key": "BENEFITS"},
+                {"type": "click", "name": "使用帮助", "key": "HELP"},
+            ],
+        },
+    ]
+}
+
 
 def menu_text(state: State) -> str:
     union = state.settings.union

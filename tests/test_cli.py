@@ -145,3 +145,52 @@ def test_serve_refuses_an_outdated_schema_with_a_hint(tmp_path):
 
     ready = unionbot("init-db", "--config", str(config), cwd=tmp_path)
     assert ready.returncode == 0 and "database ready at revision" in ready.stdout
+
+
+def test_demo_serve_drains_notices_to_its_fake_wechat(tmp_path):
+    env = demo_env(tmp_path)
+    with serving(tmp_path, env=env) as (base, _output):
+        settings = load_settings(env={})
+        wechat = Simulator(settings.wechat, HttpTransport(base))
+        wechat.send_text("o_demo", "你好")
+        engine = create_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+        from sqlalchemy.orm import Session
+
+        from models.outbox import enqueue_notice
+
+        with Session(engine) as session, session.begin():
+            follower_id = session.execute(text("SELECT id FROM followers")).scalar()
+            enqueue_notice(
+                session,
+                key="demo-notice",
+                kind="reply",
+                follower_id=follower_id,
+                openid="o_demo",
+                text="演示通知",
+            )
+        engine.dispose()
+        deadline = time.monotonic() + 15
+        sent = []
+        while not sent and time.monotonic() < deadline:
+            calls = requests.get(base + "/fake-wechat/_fake/calls", timeout=5).json()["calls"]
+            sent = [c for c in calls if c["path"] == "message/custom/send" and c["errcode"] == 0]
+            time.sleep(0.2)
+        assert [c["json"]["text"]["content"] for c in sent] == ["演示通知"]
+        page = requests.get(base + "/fake-wechat/_fake/", timeout=5).text
+        assert "演示通知" in page
+
+
+def test_push_menu_creates_the_menu(tmp_path, fake_server):
+    fake, url = fake_server
+    fake.reset()
+    env = demo_env(
+        tmp_path,
+        UNIONBOT_WECHAT_API_BASE_URL=url + "/cgi-bin/",
+        UNIONBOT_WECHAT_APP_ID=fake.app_id,
+        UNIONBOT_WECHAT_APP_SECRET=fake.app_secret,
+    )
+    result = unionbot("push-menu", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "menu created: 帮扶申请 | 竞赛报名 | 普惠服务" in result.stdout
+    keys = {sub["key"] for top in fake.menu["button"] for sub in top["sub_button"]}
+    assert {"AID", "COMPETITION", "BENEFITS"} <= keys

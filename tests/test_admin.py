@@ -6,6 +6,9 @@ import re
 
 import pytest
 
+from models import Follower, OutboxMessage
+from models.alerts import raise_alert
+from models.outbox import enqueue_notice
 from models.staff import upsert_staff
 
 PASSWORD = "correct-horse-battery"
@@ -87,3 +90,25 @@ def test_logout_ends_the_session(client, staff):
 def test_unknown_follower_is_404(client, staff):
     login(client)
     assert client.get("/admin/followers/999999").status_code == 404
+
+
+def test_undeliverable_messages_and_alerts_show_with_their_reason(client, staff, app, wechat):
+    wechat.send_text("o_worker", "你好")
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        follower = session.query(Follower).one()
+        enqueue_notice(
+            session,
+            key="n1",
+            kind="aid.decision",
+            follower_id=follower.id,
+            openid="o_worker",
+            text="您的申请已通过",
+        )
+        row = session.query(OutboxMessage).one()
+        row.status, row.last_error_code, row.last_error = "dead", 43004, "未关注公众号 (43004)"
+        raise_alert(session, "access_token", "无法获取 access_token：-1: system busy")
+    login(client)
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    assert "无法获取 access_token" in dashboard
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "您的申请已通过" in page and "[43004] 未关注公众号" in page and "无法送达" in page

@@ -13,9 +13,11 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models import Delivery, Follower
+from models import Delivery, Follower, OutboxMessage
+from models.alerts import open_alerts
 from models.base import utcnow
 from models.delivery import recent_deliveries, transcript
+from models.outbox import DEAD, FAILED, HELD, PENDING, SENDING, count_by_status
 from models.staff import StaffUser, find_staff
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -96,7 +98,31 @@ def index():
             ),
         }
         deliveries = recent_deliveries(session)
-        return render_template("admin/index.html", counts=counts, deliveries=deliveries)
+        return render_template(
+            "admin/index.html",
+            counts=counts,
+            deliveries=deliveries,
+            alerts=open_alerts(session),
+            outbox=count_by_status(session),
+        )
+
+
+@bp.get("/outbox")
+@login_required
+def outbox():
+    """Messages that have not (yet) reached WeChat, with the reason."""
+    status = request.args.get("status", "")
+    shown = (status,) if status in (DEAD, FAILED, HELD, PENDING, SENDING) else (DEAD, FAILED, HELD)
+    with _sessions()() as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status.in_(shown))
+            .order_by(OutboxMessage.id.desc())
+            .limit(200)
+        ).all()
+        return render_template(
+            "admin/outbox.html", rows=rows, counts=count_by_status(session), status=status
+        )
 
 
 @bp.get("/followers/<int:follower_id>")

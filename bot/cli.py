@@ -224,7 +224,7 @@ def fake_wechat(config_path: str | None, host: str, port: int) -> None:
     )
     click.echo(f"fake WeChat API at http://{host}:{port}/cgi-bin/ (calls: /_fake/calls)")
     sys.stdout.flush()
-    waitress.serve(create_fake_app(fake), host=host, port=port, _quiet=True)
+    waitress.serve(create_fake_app(fake), host=host, port=port, threads=16, _quiet=True)
 
 
 @main.command("push-menu")

@@ -176,6 +176,7 @@ class SchedulerSettings:
 class OutboxSettings:
     drain_interval_seconds: float = 1.0
     batch_size: int = 50
+    send_concurrency: int = 16
     lease_seconds: int = 60
     max_attempts: int = 8
     backoff_base_seconds: float = 2.0

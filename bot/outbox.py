@@ -19,16 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import random
-import socket
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot import Runtime
 from bot.wechat.api import ApiError, TokenUnavailable, WeChatApi
@@ -89,6 +89,28 @@ class Outcome:
     refund_attempt: bool = False  # the try did not count (rate limit, token outage)
 
 
+@dataclass
+class BatchContext:
+    """What a batch's notices need to choose a channel, read once per batch."""
+
+    followers: dict[int, Follower]
+    custom_used: dict[int, int]  # customer-service messages in the current window
+    lock: threading.Lock
+
+    def window_open(self, follower: Follower | None, settings) -> bool:
+        o = settings.outbox
+        if follower is None or follower.last_interaction_at is None:
+            return False
+        if utcnow() - follower.last_interaction_at > dt.timedelta(hours=o.custom_window_hours):
+            return False
+        with self.lock:  # count this send now, so one batch cannot overspend the budget
+            used = self.custom_used.get(follower.id, 0)
+            if used >= o.custom_window_budget:
+                return False
+            self.custom_used[follower.id] = used + 1
+            return True
+
+
 class Permits:
     """Calls per API per time window, shared by all drainers through the database."""
 
@@ -103,9 +125,14 @@ class Permits:
         self.session_factory = runtime.session_factory
         self.clock = clock
         self.held: dict[str, tuple[int, int]] = {}  # api -> (window, permits left)
+        self.lock = threading.Lock()
 
     def take(self, api: str, batch_hint: int = 1) -> dt.datetime | None:
         """Take one permit; return None if granted, else when the next window opens."""
+        with self.lock:
+            return self._take(api, batch_hint)
+
+    def _take(self, api: str, batch_hint: int) -> dt.datetime | None:
         limit, width = self.limits[api]
         now = self.clock()
         window = int(now // width)
@@ -132,7 +159,9 @@ class Drainer:
         self.api = api
         self.rng = rng
         self.permits = Permits(runtime)
-        self.name = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.pool = ThreadPoolExecutor(
+            runtime.settings.outbox.send_concurrency, thread_name_prefix="drain"
+        )
 
     # -- claiming -----------------------------------------------------------------------
 
@@ -156,12 +185,37 @@ class Drainer:
             ]
 
     def drain_once(self) -> int:
-        """Send one batch; return how many rows it took."""
+        """Send one batch, ``send_concurrency`` rows at a time; return how many rows it took."""
         batch = self.claim()
-        for position, row in enumerate(batch):
-            outcome = self.send(row, remaining=len(batch) - position)
-            self.record(row, outcome)
+        if not batch:
+            return 0
+        context = self._context(batch)
+
+        def send(position_row: tuple[int, Claimed]) -> Outcome:
+            position, row = position_row
+            return self.send(row, remaining=len(batch) - position, context=context)
+
+        # One commit for the batch's results: per-row commits from eight threads
+        # make SQLite writers queue on its lock. A crash before this commit
+        # leaves the batch "sending" until its lease runs out, as it would anyway.
+        self.record(list(zip(batch, self.pool.map(send, enumerate(batch)), strict=True)))
         return len(batch)
+
+    def _context(self, batch: list[Claimed]) -> BatchContext:
+        ids = {row.follower_id for row in batch if row.channel == NOTICE and row.follower_id}
+        followers: dict[int, Follower] = {}
+        used: dict[int, int] = {}
+        if ids:
+            with self.runtime.session_factory() as session:
+                followers = {
+                    f.id: f for f in session.scalars(select(Follower).where(Follower.id.in_(ids)))
+                }
+                for follower in followers.values():
+                    if follower.last_interaction_at is not None:
+                        used[follower.id] = custom_sent_since(
+                            session, follower.id, follower.last_interaction_at
+                        )
+        return BatchContext(followers, used, threading.Lock())
 
     def drain_until_empty(self, timeout: float = 30.0) -> int:
         """Drain until nothing is due (tests, the CLI and benchmarks)."""
@@ -175,10 +229,12 @@ class Drainer:
 
     # -- sending ------------------------------------------------------------------------
 
-    def send(self, row: Claimed, remaining: int = 1) -> Outcome:
+    def send(
+        self, row: Claimed, remaining: int = 1, context: BatchContext | None = None
+    ) -> Outcome:
         try:
             if row.channel == NOTICE:
-                return self._send_notice(row, remaining)
+                return self._send_notice(row, remaining, context or self._context([row]))
             if row.channel == MASS:
                 return self._send_mass(row)
             if row.channel == MEDIA:
@@ -221,12 +277,12 @@ class Drainer:
             return None
         return Outcome(PENDING, error="rate limited", retry_at=next_window, refund_attempt=True)
 
-    def _send_notice(self, row: Claimed, remaining: int) -> Outcome:
+    def _send_notice(self, row: Claimed, remaining: int, context: BatchContext) -> Outcome:
         """Pick the channel: customer service in the window, else a template, else hold."""
-        follower = self._follower(row.follower_id)
+        follower = context.followers.get(row.follower_id)
         if follower is not None and (not follower.subscribed or follower.unreachable_reason):
             return Outcome(DEAD, error=follower.unreachable_reason or "未关注公众号")
-        if self._window_open(follower):
+        if context.window_open(follower, self.settings):
             wait = self._wait_for("custom", remaining)
             if wait:
                 return wait
@@ -247,22 +303,6 @@ class Drainer:
             )
             return Outcome(SENT, via=VIA_TEMPLATE, msgid=str(result.get("msgid", "")))
         return Outcome(HELD, error="48 小时窗口已关闭且无可用模板：等待职工下次发消息时送达")
-
-    def _window_open(self, follower: Follower | None) -> bool:
-        o = self.settings.outbox
-        if follower is None or follower.last_interaction_at is None:
-            return False
-        if utcnow() - follower.last_interaction_at > dt.timedelta(hours=o.custom_window_hours):
-            return False
-        with self.runtime.session_factory() as session:
-            used = custom_sent_since(session, follower.id, follower.last_interaction_at)
-        return used < o.custom_window_budget
-
-    def _follower(self, follower_id: int | None) -> Follower | None:
-        if follower_id is None:
-            return None
-        with self.runtime.session_factory() as session:
-            return session.get(Follower, follower_id)
 
     def _send_mass(self, row: Claimed) -> Outcome:
         wait = self._wait_for("mass", 1)
@@ -308,8 +348,14 @@ class Drainer:
 
     # -- recording ----------------------------------------------------------------------
 
-    def record(self, row: Claimed, outcome: Outcome) -> None:
+    def record(self, results: list[tuple[Claimed, Outcome]]) -> None:
+        """Write each row's outcome, while the row is still ours (``sending``)."""
         now = utcnow()
+        with self.runtime.session_factory.begin() as session:
+            for row, outcome in results:
+                self._record_one(session, row, outcome, now)
+
+    def _record_one(self, session, row: Claimed, outcome: Outcome, now: dt.datetime) -> None:
         values: dict[str, Any] = {
             "status": outcome.status,
             "lease_expires_at": None,
@@ -322,18 +368,17 @@ class Drainer:
             values["next_attempt_at"] = outcome.retry_at
         if outcome.refund_attempt:
             values["attempts"] = OutboxMessage.attempts - 1
-        with self.runtime.session_factory.begin() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id, OutboxMessage.status == SENDING)
-                .values(**values)
-            )
-            if outcome.status == SENT:
-                resolve_alert(session, "access_token")
-            if outcome.status == DEAD and outcome.code in UNREACHABLE and row.follower_id:
-                follower = session.get(Follower, row.follower_id)
-                follower.unreachable_reason = UNREACHABLE[outcome.code]
-                if outcome.code == 43004:
-                    follower.subscribed = False
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.status == SENDING)
+            .values(**values)
+        )
+        if outcome.status == SENT:
+            resolve_alert(session, "access_token")
+        if outcome.status == DEAD and outcome.code in UNREACHABLE and row.follower_id:
+            follower = session.get(Follower, row.follower_id)
+            follower.unreachable_reason = UNREACHABLE[outcome.code]
+            if outcome.code == 43004:
+                follower.subscribed = False
         if outcome.status in (DEAD, FAILED):
             log.warning("outbox row %s %s: %s", row.id, outcome.status, outcome.error)

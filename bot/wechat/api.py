@@ -65,14 +65,22 @@ class TokenStore:
         self.settings = settings
         self.http = requests.Session()
         self.fetches = 0  # how many times this store called the token endpoint
+        # This process's copy, so a busy drainer does not read the database per call.
+        self._cached: AccessToken | None = None
+        self._lock = threading.Lock()
 
     def get(self) -> str:
         """Return a token that is valid for at least the refresh margin."""
-        with self.session_factory() as session:
-            row = session.get(AccessToken, self.settings.app_id)
-            if row is not None and self._fresh(row):
-                return row.token
-        return self.refresh()
+        cached = self._cached
+        if cached is not None and self._fresh(cached):
+            return cached.token
+        with self._lock:
+            with self.session_factory() as session:
+                row = session.get(AccessToken, self.settings.app_id)
+                if row is not None and self._fresh(row):
+                    self._cached = row
+                    return row.token
+            return self.refresh()
 
     def refresh(self) -> str:
         """Fetch a new token unless another process did while we waited for the lock."""
@@ -90,15 +98,20 @@ class TokenStore:
             row = session.get(AccessToken, self.settings.app_id, with_for_update=True)
             session.refresh(row)  # the row may have changed while we waited for the lock
             if self._fresh(row):
+                self._cached = row
                 return row.token
             token, expires_in = self._fetch()
             row.token = token
             row.fetched_at = utcnow()
             row.expires_at = row.fetched_at + dt.timedelta(seconds=expires_in)
+            self._cached = row
             return token
 
     def invalidate(self, token: str) -> None:
         """Discard ``token`` if it is still the stored one (compare-and-set)."""
+        cached = self._cached
+        if cached is not None and cached.token == token:
+            self._cached = None
         with self.session_factory.begin() as session:
             session.query(AccessToken).filter(
                 AccessToken.app_id == self.settings.app_id, AccessToken.token == token

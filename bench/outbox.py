@@ -24,7 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -32,10 +32,10 @@ from bot import create_app
 from bot.config import load_settings
 from bot.outbox import Drainer
 from bot.wechat.api import connect
-from models import Base, Follower, OutboxMessage
+from models import Follower, OutboxMessage
 from models.base import utcnow
 from models.database import make_engine
-from models.migrate import upgrade
+from models.migrate import recreate
 
 APP_ID, SECRET = "wxbench000000000", "bench-secret"
 
@@ -65,14 +65,7 @@ def settings_for(database: str, fake_url: str, per_second: int):
 
 def reset_database(database: str) -> None:
     engine = make_engine(database)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
+    recreate(engine)
     engine.dispose()
 
 

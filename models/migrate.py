@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -36,3 +36,18 @@ def schema_status(engine: Engine) -> tuple[set[str], set[str]]:
 def schema_is_current(engine: Engine) -> bool:
     current, heads = schema_status(engine)
     return current == heads
+
+
+def recreate(engine: Engine) -> None:
+    """Drop every table and migrate from scratch. Destroys data: tests and benchmarks only."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        with engine.begin() as conn:
+            tables = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")
+            for (name,) in list(tables):
+                if not name.startswith("sqlite_"):
+                    conn.exec_driver_sql(f'DROP TABLE "{name}"')
+    upgrade(engine)

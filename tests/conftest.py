@@ -26,7 +26,7 @@ from bot.simulator import FlaskTransport, HttpTransport, Simulator
 from bot.wechat.api import connect
 from models import Base
 from models.database import make_engine
-from models.migrate import upgrade
+from models.migrate import recreate
 
 TOKEN = "testtoken123"
 APP_ID = "wx1234567890abcdef"
@@ -48,11 +48,7 @@ def database_url(request, tmp_path_factory) -> str:
 def migrated(database_url: str) -> Iterator[str]:
     """The test database, emptied and migrated to head once per backend."""
     engine = make_engine(database_url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    upgrade(engine)
+    recreate(engine)
     engine.dispose()
     yield database_url
 

@@ -58,7 +58,10 @@ def settings_for(database: str, fake_url: str, per_second: int):
             },
             "database": {"url": database},
             "security": {"secret_key": "bench-secret-key-0123456789"},
-            "outbox": {"custom_per_second": per_second, "batch_size": 100},
+            "outbox": {
+                "custom_per_second": per_second,
+                "batch_size": 100,
+            },
         },
     )
 

@@ -51,7 +51,7 @@ from models.outbox import (
     VIA_CUSTOM,
     VIA_TEMPLATE,
     OutboxMessage,
-    custom_sent_since,
+    custom_sent_in_window,
     due_query,
 )
 
@@ -207,14 +207,9 @@ class Drainer:
         used: dict[int, int] = {}
         if ids:
             with self.runtime.session_factory() as session:
-                followers = {
-                    f.id: f for f in session.scalars(select(Follower).where(Follower.id.in_(ids)))
-                }
-                for follower in followers.values():
-                    if follower.last_interaction_at is not None:
-                        used[follower.id] = custom_sent_since(
-                            session, follower.id, follower.last_interaction_at
-                        )
+                query = select(Follower).where(Follower.id.in_(ids))
+                followers = {f.id: f for f in session.scalars(query)}
+                used = custom_sent_in_window(session, ids)
         return BatchContext(followers, used, threading.Lock())
 
     def drain_until_empty(self, timeout: float = 30.0) -> int:
@@ -349,13 +344,35 @@ class Drainer:
     # -- recording ----------------------------------------------------------------------
 
     def record(self, results: list[tuple[Claimed, Outcome]]) -> None:
-        """Write each row's outcome, while the row is still ours (``sending``)."""
-        now = utcnow()
-        with self.runtime.session_factory.begin() as session:
-            for row, outcome in results:
-                self._record_one(session, row, outcome, now)
+        """Write each row's outcome, while the row is still ours (``sending``).
 
-    def _record_one(self, session, row: Claimed, outcome: Outcome, now: dt.datetime) -> None:
+        Rows with the same outcome are written by one UPDATE, so a batch costs a
+        handful of statements, not one per row.
+        """
+        now = utcnow()
+        groups: dict[tuple, list[int]] = {}
+        for row, outcome in results:
+            groups.setdefault(self._values(outcome, now), []).append(row.id)
+            if outcome.status in (DEAD, FAILED):
+                log.warning("outbox row %s %s: %s", row.id, outcome.status, outcome.error)
+        with self.runtime.session_factory.begin() as session:
+            for values, ids in groups.items():
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING)
+                    .values(**dict(values))
+                )
+            if any(outcome.status == SENT for _, outcome in results):
+                resolve_alert(session, "access_token")
+            for row, outcome in results:
+                if outcome.status == DEAD and outcome.code in UNREACHABLE and row.follower_id:
+                    follower = session.get(Follower, row.follower_id)
+                    follower.unreachable_reason = UNREACHABLE[outcome.code]
+                    if outcome.code == 43004:
+                        follower.subscribed = False
+
+    @staticmethod
+    def _values(outcome: Outcome, now: dt.datetime) -> tuple:
         values: dict[str, Any] = {
             "status": outcome.status,
             "lease_expires_at": None,
@@ -368,17 +385,4 @@ class Drainer:
             values["next_attempt_at"] = outcome.retry_at
         if outcome.refund_attempt:
             values["attempts"] = OutboxMessage.attempts - 1
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row.id, OutboxMessage.status == SENDING)
-            .values(**values)
-        )
-        if outcome.status == SENT:
-            resolve_alert(session, "access_token")
-        if outcome.status == DEAD and outcome.code in UNREACHABLE and row.follower_id:
-            follower = session.get(Follower, row.follower_id)
-            follower.unreachable_reason = UNREACHABLE[outcome.code]
-            if outcome.code == 43004:
-                follower.subscribed = False
-        if outcome.status in (DEAD, FAILED):
-            log.warning("outbox row %s %s: %s", row.id, outcome.status, outcome.error)
+        return tuple(values.items())

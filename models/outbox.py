@@ -156,17 +156,21 @@ def held_for(session: Session, follower_id: int) -> list[OutboxMessage]:
     )
 
 
-def custom_sent_since(session: Session, follower_id: int, since: dt.datetime) -> int:
-    """How many customer-service messages this worker got since ``since``."""
-    return session.scalar(
-        select(func.count())
-        .select_from(OutboxMessage)
+def custom_sent_in_window(session: Session, follower_ids: set[int]) -> dict[int, int]:
+    """Customer-service messages each worker got since their last interaction."""
+    from models.follower import Follower
+
+    rows = session.execute(
+        select(OutboxMessage.follower_id, func.count())
+        .join(Follower, Follower.id == OutboxMessage.follower_id)
         .where(
-            OutboxMessage.follower_id == follower_id,
+            OutboxMessage.follower_id.in_(follower_ids),
             OutboxMessage.sent_via == VIA_CUSTOM,
-            OutboxMessage.sent_at >= since,
+            OutboxMessage.sent_at >= Follower.last_interaction_at,
         )
+        .group_by(OutboxMessage.follower_id)
     )
+    return dict(rows.all())
 
 
 def count_by_status(session: Session) -> dict[str, int]:

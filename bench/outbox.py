@@ -123,7 +123,7 @@ def unsent(database: str) -> int:
 
 def drain_process(database: str, fake_url: str, per_second: int, start, stop) -> None:
     runtime = create_app(settings_for(database, fake_url, per_second)).extensions["unionbot"]
-    drainer = Drainer(runtime, connect(runtime.settings.wechat, runtime.session_factory))
+    drainer = Drainer(runtime, connect(runtime.settings, runtime.session_factory))
     start.wait()
     while not stop.is_set():
         if not drainer.drain_once():
@@ -141,7 +141,7 @@ def run(database, fake_url, count, drainers, latency_ms, per_second=1_000_000):
     reset_database(database)
     queue(database, count)
     runtime = create_app(settings_for(database, fake_url, per_second)).extensions["unionbot"]
-    connect(runtime.settings.wechat, runtime.session_factory).store.get()  # warm the token
+    connect(runtime.settings, runtime.session_factory).store.get()  # warm the token
     context = multiprocessing.get_context("spawn")
     start, stop = context.Event(), context.Event()
     workers = [

@@ -198,7 +198,7 @@ def drain(config_path: str | None, once: bool) -> None:
     settings = load_settings(config_path)
     runtime = create_app(settings).extensions["unionbot"]
     prepare_database(settings, runtime.engine)
-    drainer = Drainer(runtime, connect(settings.wechat, runtime.session_factory))
+    drainer = Drainer(runtime, connect(settings, runtime.session_factory))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     while True:
         sent = drainer.drain_until_empty()
@@ -239,7 +239,7 @@ def push_menu(config_path: str | None) -> None:
     )
     if unknown:
         raise Fatal(f"menu keys the router does not know: {', '.join(sorted(unknown))}")
-    api = connect(settings.wechat, make_session_factory(engine))
+    api = connect(settings, make_session_factory(engine))
     try:
         api.create_menu(MENU_LAYOUT)
     except ApiError as exc:

@@ -163,6 +163,15 @@ class ServerSettings:
 
 
 @dataclass(frozen=True)
+class RedisSettings:
+    url: str = secret()
+
+    def validate(self) -> None:
+        if self.url and not re.match(r"^rediss?://", self.url):
+            raise ConfigError("redis.url", "must be a redis:// or rediss:// URL")
+
+
+@dataclass(frozen=True)
 class SchedulerSettings:
     enabled: bool = True
     leader_lease_seconds: int = 15
@@ -242,6 +251,7 @@ class DemoSettings:
 SECTIONS: dict[str, type] = {
     "wechat": WeChatSettings,
     "database": DatabaseSettings,
+    "redis": RedisSettings,
     "security": SecuritySettings,
     "server": ServerSettings,
     "scheduler": SchedulerSettings,
@@ -256,6 +266,7 @@ SECTIONS: dict[str, type] = {
 class Settings:
     wechat: WeChatSettings
     database: DatabaseSettings
+    redis: RedisSettings
     security: SecuritySettings
     server: ServerSettings
     scheduler: SchedulerSettings

@@ -69,7 +69,7 @@ def build_scheduler(runtime: Runtime) -> tuple[BackgroundScheduler, Leadership]:
     settings = runtime.settings
     scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
     leadership = Leadership(runtime)
-    drainer = Drainer(runtime, connect(settings.wechat, runtime.session_factory))
+    drainer = Drainer(runtime, connect(settings, runtime.session_factory))
     scheduler.add_job(
         leadership.renew,
         "interval",

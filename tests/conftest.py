@@ -173,7 +173,7 @@ def backend_name(url: str) -> str:
 def api(app):
     """The app's WeChat API client, talking to the fake."""
     runtime = app.extensions["unionbot"]
-    return connect(runtime.settings.wechat, runtime.session_factory)
+    return connect(runtime.settings, runtime.session_factory)
 
 
 @pytest.fixture

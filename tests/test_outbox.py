@@ -29,7 +29,7 @@ def greet(app, fake, openid="o_worker") -> Follower:
 
 def drainer_for(app) -> Drainer:
     runtime = app.extensions["unionbot"]
-    return Drainer(runtime, connect(runtime.settings.wechat, runtime.session_factory))
+    return Drainer(runtime, connect(runtime.settings, runtime.session_factory))
 
 
 @pytest.fixture

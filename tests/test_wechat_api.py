@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
 
 from bot.fake_wechat import Fault
-from bot.wechat.api import TokenStore, TokenUnavailable, connect
+from bot.wechat.api import DatabaseTokenStore, RedisTokenStore, TokenUnavailable, connect
 
 
 def stores(app, n):
     runtime = app.extensions["unionbot"]
-    return [TokenStore(runtime.session_factory, runtime.settings.wechat) for _ in range(n)]
+    return [DatabaseTokenStore(runtime.session_factory, runtime.settings.wechat) for _ in range(n)]
 
 
 def test_token_is_fetched_once_and_shared(app, fake):
@@ -61,7 +62,7 @@ def test_a_stale_invalidation_never_discards_a_fresh_token(app, fake):
 def test_invalid_token_is_replaced_and_the_call_retried_once(make_app, fake):
     app = make_app(wechat={"token_endpoint": "classic"})
     runtime = app.extensions["unionbot"]
-    api = connect(runtime.settings.wechat, runtime.session_factory)
+    api = connect(runtime.settings, runtime.session_factory)
     api.store.get()
     fake.classic(fake.app_id, fake.app_secret)  # another system fetched a classic token
     fake.set_user("o_worker")
@@ -94,3 +95,58 @@ def test_wrong_secret_is_not_retried(make_app, fake):
         store.get()
     assert raised.value.code == 40125
     assert len(fake.calls_to("stable_token")) == 1
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_stores(app, fake):
+    """Token stores of several processes sharing one Redis (a fresh AppID key each test)."""
+    settings = app.extensions["unionbot"].settings.wechat
+    made = []
+
+    def make(n):
+        for _ in range(n):
+            made.append(RedisTokenStore(REDIS_URL, settings))
+        return made[-n:]
+
+    yield make
+    if made:
+        made[0].redis.delete(made[0].key, made[0].lock_key)
+
+
+def test_redis_store_refreshes_once_under_concurrency(redis_stores, fake):
+    contenders = redis_stores(8)
+    contenders[0].redis.delete(contenders[0].key)
+    barrier = threading.Barrier(len(contenders))
+    tokens = []
+
+    def get(store):
+        barrier.wait()
+        tokens.append(store.get())
+
+    threads = [threading.Thread(target=get, args=(s,)) for s in contenders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(tokens)) == 1 and len(tokens) == 8
+    assert len(fake.calls_to("stable_token")) == 1
+
+
+def test_redis_store_compare_and_set(redis_stores, fake):
+    a, b = redis_stores(2)
+    a.redis.delete(a.key)
+    old = a.get()
+    b.invalidate(old)
+    fake.stable_token = None
+    new = b.get()
+    a.invalidate(old)  # stale: must not discard the new token
+    assert new != old and a.get() == new
+
+
+def test_connect_uses_redis_when_configured(make_app):
+    app = make_app(redis={"url": REDIS_URL})
+    runtime = app.extensions["unionbot"]
+    assert isinstance(connect(runtime.settings, runtime.session_factory).store, RedisTokenStore)

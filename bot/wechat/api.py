@@ -1,8 +1,9 @@
 """WeChat's API: one shared access token per AppID, and a client that uses it.
 
-The token lives in the database with its expiry, so every process and machine
-shares one. Refreshing takes a lock (a row lock on PostgreSQL, the write lock
-on SQLite) so exactly one process fetches, and the others wait and read the
+The token lives in the database (or in Redis when ``[redis] url`` is set) with
+its expiry, so every process and machine shares one. Refreshing takes a lock (a
+row lock on PostgreSQL, the write lock on SQLite, ``SET NX`` in Redis) so
+exactly one process fetches, and the others wait and read the
 new value. When WeChat says a token is invalid (40001), only *that* token is
 discarded (compare-and-set), so a process with a stale view cannot throw away
 a fresh token another process just fetched.
@@ -17,9 +18,12 @@ once), and its tag mass send uses the obsolete ``group_id`` (we post
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import time
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -28,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot.config import WeChatSettings
+from bot.config import Settings, WeChatSettings
 from models.base import utcnow
 from models.coordination import AccessToken
 from models.database import serialised
@@ -57,69 +61,67 @@ def base_url(settings: WeChatSettings) -> str:
     return settings.api_base_url.rstrip("/") + "/"
 
 
-class TokenStore:
-    """The shared access token of one AppID, kept in the database."""
+@dataclass(frozen=True)
+class Token:
+    value: str
+    expires_at: dt.datetime
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: WeChatSettings):
-        self.session_factory = session_factory
+
+class TokenStore:
+    """The shared access token of one AppID; subclasses say where it is kept and locked.
+
+    Each process also keeps its own copy, so a busy drainer does not read the
+    shared store on every call.
+    """
+
+    def __init__(self, settings: WeChatSettings):
         self.settings = settings
         self.http = requests.Session()
         self.fetches = 0  # how many times this store called the token endpoint
-        # This process's copy, so a busy drainer does not read the database per call.
-        self._cached: AccessToken | None = None
+        self._cached: Token | None = None
         self._lock = threading.Lock()
 
     def get(self) -> str:
         """Return a token that is valid for at least the refresh margin."""
         cached = self._cached
         if cached is not None and self._fresh(cached):
-            return cached.token
+            return cached.value
         with self._lock:
-            with self.session_factory() as session:
-                row = session.get(AccessToken, self.settings.app_id)
-                if row is not None and self._fresh(row):
-                    self._cached = row
-                    return row.token
+            stored = self._load()
+            if stored is not None and self._fresh(stored):
+                self._cached = stored
+                return stored.value
             return self.refresh()
 
     def refresh(self) -> str:
         """Fetch a new token unless another process did while we waited for the lock."""
-        with serialised(self.session_factory) as session, session.begin():
-            insert = (
-                postgresql.insert
-                if session.get_bind().dialect.name == "postgresql"
-                else sqlite.insert
-            )
-            session.execute(
-                insert(AccessToken)
-                .values(app_id=self.settings.app_id, token="", expires_at=EPOCH, fetched_at=EPOCH)
-                .on_conflict_do_nothing(index_elements=["app_id"])
-            )
-            row = session.get(AccessToken, self.settings.app_id, with_for_update=True)
-            session.refresh(row)  # the row may have changed while we waited for the lock
-            if self._fresh(row):
-                self._cached = row
-                return row.token
-            token, expires_in = self._fetch()
-            row.token = token
-            row.fetched_at = utcnow()
-            row.expires_at = row.fetched_at + dt.timedelta(seconds=expires_in)
-            self._cached = row
-            return token
+        token = self._refresh_locked()
+        self._cached = token
+        return token.value
 
     def invalidate(self, token: str) -> None:
         """Discard ``token`` if it is still the stored one (compare-and-set)."""
         cached = self._cached
-        if cached is not None and cached.token == token:
+        if cached is not None and cached.value == token:
             self._cached = None
-        with self.session_factory.begin() as session:
-            session.query(AccessToken).filter(
-                AccessToken.app_id == self.settings.app_id, AccessToken.token == token
-            ).update({AccessToken.expires_at: EPOCH})
+        self._discard(token)
 
-    def _fresh(self, row: AccessToken) -> bool:
+    def _fresh(self, token: Token) -> bool:
         margin = dt.timedelta(seconds=self.settings.token_refresh_margin_seconds)
-        return bool(row.token) and row.expires_at - margin > utcnow()
+        return bool(token.value) and token.expires_at - margin > utcnow()
+
+    def _fetched(self) -> Token:
+        value, expires_in = self._fetch()
+        return Token(value, utcnow() + dt.timedelta(seconds=expires_in))
+
+    def _load(self) -> Token | None:
+        raise NotImplementedError
+
+    def _refresh_locked(self) -> Token:
+        raise NotImplementedError
+
+    def _discard(self, token: str) -> None:
+        raise NotImplementedError
 
     def _fetch(self) -> tuple[str, int]:
         """Call the token endpoint, a bounded number of times: never a loop."""
@@ -171,6 +173,106 @@ class TokenStore:
             )
         response.raise_for_status()
         return response.json()
+
+
+class DatabaseTokenStore(TokenStore):
+    """The token in the ``access_tokens`` table; refreshes serialise on its row."""
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: WeChatSettings):
+        super().__init__(settings)
+        self.session_factory = session_factory
+
+    def _load(self) -> Token | None:
+        with self.session_factory() as session:
+            row = session.get(AccessToken, self.settings.app_id)
+            return Token(row.token, row.expires_at) if row is not None else None
+
+    def _refresh_locked(self) -> Token:
+        with serialised(self.session_factory) as session, session.begin():
+            dialect = session.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            session.execute(
+                insert(AccessToken)
+                .values(app_id=self.settings.app_id, token="", expires_at=EPOCH, fetched_at=EPOCH)
+                .on_conflict_do_nothing(index_elements=["app_id"])
+            )
+            row = session.get(AccessToken, self.settings.app_id, with_for_update=True)
+            session.refresh(row)  # the row may have changed while we waited for the lock
+            current = Token(row.token, row.expires_at)
+            if self._fresh(current):
+                return current
+            fetched = self._fetched()
+            row.token, row.expires_at, row.fetched_at = fetched.value, fetched.expires_at, utcnow()
+            return fetched
+
+    def _discard(self, token: str) -> None:
+        with self.session_factory.begin() as session:
+            session.query(AccessToken).filter(
+                AccessToken.app_id == self.settings.app_id, AccessToken.token == token
+            ).update({AccessToken.expires_at: EPOCH})
+
+
+# Delete a key only if it still holds what we put there (lock release, token CAS).
+COMPARE_AND_DELETE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class RedisTokenStore(TokenStore):
+    """The token in Redis; refreshes serialise on a Redis lock (``SET NX PX``).
+
+    A process that does not get the lock polls for the new token every 100 ms
+    for up to 3 s (as WxJava does), then tries to take the lock itself.
+    """
+
+    LOCK_MS = 10_000
+    WAIT_SECONDS = 3.0
+
+    def __init__(self, redis_url: str, settings: WeChatSettings):
+        super().__init__(settings)
+        import redis
+
+        self.redis = redis.Redis.from_url(redis_url, decode_responses=True)
+        self.key = f"unionbot:access_token:{settings.app_id}"
+        self.lock_key = f"unionbot:access_token_lock:{settings.app_id}"
+        self.compare_and_delete = self.redis.register_script(COMPARE_AND_DELETE)
+
+    def _load(self) -> Token | None:
+        raw = self.redis.get(self.key)
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return Token(data["token"], dt.datetime.fromisoformat(data["expires_at"]))
+
+    def _refresh_locked(self) -> Token:
+        holder = uuid.uuid4().hex
+        deadline = time.monotonic() + self.WAIT_SECONDS
+        while not self.redis.set(self.lock_key, holder, nx=True, px=self.LOCK_MS):
+            stored = self._load()
+            if stored is not None and self._fresh(stored):
+                return stored
+            if time.monotonic() > deadline:
+                raise TokenUnavailable(None, "another process holds the token lock too long")
+            time.sleep(0.1)
+        try:
+            stored = self._load()
+            if stored is not None and self._fresh(stored):
+                return stored
+            fetched = self._fetched()
+            value = json.dumps(
+                {"token": fetched.value, "expires_at": fetched.expires_at.isoformat()}
+            )
+            ttl = max(1, int((fetched.expires_at - utcnow()).total_seconds()))
+            self.redis.set(self.key, value, ex=ttl)
+            return fetched
+        finally:
+            self.compare_and_delete(keys=[self.lock_key], args=[holder])
+
+    def _discard(self, token: str) -> None:
+        raw = self.redis.get(self.key)
+        if raw and json.loads(raw)["token"] == token:
+            self.compare_and_delete(keys=[self.key], args=[raw])
 
 
 class _Client(WeChatClient):
@@ -260,6 +362,10 @@ class WeChatApi:
         return self._call(lambda: self.client.menu.create(menu))
 
 
-def connect(settings: WeChatSettings, session_factory: sessionmaker[Session]) -> WeChatApi:
-    """The API client of this deployment, sharing its token through the database."""
-    return WeChatApi(settings, TokenStore(session_factory, settings))
+def connect(settings: Settings, session_factory: sessionmaker[Session]) -> WeChatApi:
+    """The API client of this deployment, sharing its token through Redis or the database."""
+    if settings.redis.url:
+        store: TokenStore = RedisTokenStore(settings.redis.url, settings.wechat)
+    else:
+        store = DatabaseTokenStore(session_factory, settings.wechat)
+    return WeChatApi(settings.wechat, store)

@@ -199,6 +199,7 @@ class OutboxSettings:
     media_per_second: int = 20
     media_dir: str = "media"
     templates: dict = field(default_factory=dict)
+    subscribe_templates: dict = field(default_factory=dict)
 
     def validate(self) -> None:
         positive = (
@@ -220,9 +221,10 @@ class OutboxSettings:
             raise ConfigError("outbox.reply_budget_seconds", "must be under WeChat's 5 seconds")
         if self.custom_window_budget < 0:
             raise ConfigError("outbox.custom_window_budget", "must be 0 or more")
-        for kind, template_id in self.templates.items():
-            if not isinstance(template_id, str) or not template_id:
-                raise ConfigError(f"outbox.templates.{kind}", "must be a template id string")
+        for table in ("templates", "subscribe_templates"):
+            for kind, template_id in getattr(self, table).items():
+                if not isinstance(template_id, str) or not template_id:
+                    raise ConfigError(f"outbox.{table}.{kind}", "must be a template id string")
 
 
 @dataclass(frozen=True)

@@ -49,11 +49,13 @@ from models.outbox import (
     SENDING,
     SENT,
     VIA_CUSTOM,
+    VIA_SUBSCRIBE,
     VIA_TEMPLATE,
     OutboxMessage,
     custom_sent_in_window,
     due_query,
 )
+from models.subscription import accepted
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ RETRYABLE = frozenset({-1, 45009, 45011})
 UNREACHABLE = {43004: "未关注公众号 (43004)", 40003: "openid 无效 (40003)"}
 WINDOW_CLOSED = frozenset({45015, 45047})
 MEDIA_EXPIRED = 40007
+REFUSED = 43101  # the worker refused this subscription notice
 ALREADY_SENT = 45065
 TOKEN_WAIT = dt.timedelta(seconds=30)
 
@@ -96,6 +99,7 @@ class BatchContext:
     followers: dict[int, Follower]
     custom_used: dict[int, int]  # customer-service messages in the current window
     lock: threading.Lock
+    consents: set[tuple[int, str]]  # (follower, subscription template) accepted
 
     def window_open(self, follower: Follower | None, settings) -> bool:
         o = settings.outbox
@@ -202,15 +206,23 @@ class Drainer:
         return len(batch)
 
     def _context(self, batch: list[Claimed]) -> BatchContext:
-        ids = {row.follower_id for row in batch if row.channel == NOTICE and row.follower_id}
+        notices = [row for row in batch if row.channel == NOTICE and row.follower_id]
+        ids = {row.follower_id for row in notices}
+        wanted = {
+            (row.follower_id, self.settings.outbox.subscribe_templates[row.kind])
+            for row in notices
+            if row.kind in self.settings.outbox.subscribe_templates
+        }
         followers: dict[int, Follower] = {}
         used: dict[int, int] = {}
+        consents: set[tuple[int, str]] = set()
         if ids:
             with self.runtime.session_factory() as session:
                 query = select(Follower).where(Follower.id.in_(ids))
                 followers = {f.id: f for f in session.scalars(query)}
                 used = custom_sent_in_window(session, ids)
-        return BatchContext(followers, used, threading.Lock())
+                consents = accepted(session, wanted)
+        return BatchContext(followers, used, threading.Lock(), consents)
 
     def drain_until_empty(self, timeout: float = 30.0) -> int:
         """Drain until nothing is due (tests, the CLI and benchmarks)."""
@@ -273,7 +285,8 @@ class Drainer:
         return Outcome(PENDING, error="rate limited", retry_at=next_window, refund_attempt=True)
 
     def _send_notice(self, row: Claimed, remaining: int, context: BatchContext) -> Outcome:
-        """Pick the channel: customer service in the window, else a template, else hold."""
+        """Pick the channel: customer service in the window, else a subscription notice the
+        worker accepted, else a template message, else hold for the next reply."""
         follower = context.followers.get(row.follower_id)
         if follower is not None and (not follower.subscribed or follower.unreachable_reason):
             return Outcome(DEAD, error=follower.unreachable_reason or "未关注公众号")
@@ -286,6 +299,18 @@ class Drainer:
                 return Outcome(SENT, via=VIA_CUSTOM)
             except ApiError as exc:
                 if exc.code not in WINDOW_CLOSED:
+                    raise
+        subscribe_id = self.settings.outbox.subscribe_templates.get(row.kind)
+        if subscribe_id and (row.follower_id, subscribe_id) in context.consents:
+            wait = self._wait_for("template", remaining)
+            if wait:
+                return wait
+            data = row.payload.get("subscribe") or {"thing1": {"value": row.payload["text"][:20]}}
+            try:
+                self.api.send_subscribe(row.recipient, subscribe_id, data, row.payload.get("page"))
+                return Outcome(SENT, via=VIA_SUBSCRIBE)
+            except ApiError as exc:
+                if exc.code != REFUSED:  # the worker turned it off since: try the next channel
                     raise
         template_id = self.settings.outbox.templates.get(row.kind)
         if template_id and self.settings.wechat.account_type == "service":

@@ -42,6 +42,7 @@ EVENTS: dict[str, Handler] = {
     LOCATION: no_reply,
     TEMPLATE_JOB_FINISH: no_reply,
     MASS_JOB_FINISH: no_reply,
+    **dict.fromkeys(followers.CHOICE_CONTAINERS, followers.subscription_choices),
 }
 
 MESSAGES: dict[str, Handler] = {

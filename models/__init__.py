@@ -12,6 +12,7 @@ from models.follower import Follower
 from models.media import MediaFile
 from models.outbox import OutboxMessage
 from models.staff import StaffUser
+from models.subscription import SubscribeConsent
 
 __all__ = [
     "AccessToken",
@@ -25,5 +26,6 @@ __all__ = [
     "OutboxMessage",
     "RateWindow",
     "StaffUser",
+    "SubscribeConsent",
     "utcnow",
 ]

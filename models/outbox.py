@@ -34,6 +34,7 @@ DEAD = "dead"  # WeChat said it can never be delivered; the reason is kept
 # How a notice actually left.
 VIA_CUSTOM = "custom"
 VIA_TEMPLATE = "template"
+VIA_SUBSCRIBE = "subscribe"
 VIA_PASSIVE = "passive"
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from bot.fake_wechat import Fault
 from bot.outbox import Drainer
 from bot.wechat.api import connect
-from models import Alert, Follower, MediaFile, OutboxMessage, RateWindow
+from models import Alert, Follower, MediaFile, OutboxMessage, RateWindow, SubscribeConsent
 from models.base import utcnow
 from models.outbox import MASS, MEDIA, enqueue, enqueue_notice
 from tests.conftest import simulator_for
@@ -358,3 +358,77 @@ class TestSlowReplies:
         app.extensions["unionbot"].executor.shutdown(wait=True)  # the handler finishes
         drainer_for(app).drain_until_empty()
         assert texts_sent(fake) == ["这是慢慢想好的回答"]
+
+
+def choose(app, openid: str, event: str, choices: dict[str, str]) -> None:
+    """The worker answers WeChat's subscription popup (or changes it in settings)."""
+    container = {
+        "subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+        "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+    }[event]
+    entries = "".join(
+        f"<List><TemplateId><![CDATA[{tid}]]></TemplateId><SubscribeStatusString>"
+        f"<![CDATA[{status}]]></SubscribeStatusString><PopupScene>2</PopupScene></List>"
+        for tid, status in choices.items()
+    )
+    sim = simulator_for(app)
+    body = sim.xml(openid, "event", Event=event)
+    body = body.replace(b"</xml>", f"<{container}>{entries}</{container}></xml>".encode())
+    assert sim.deliver(body).body == b"success"
+
+
+SUBSCRIBE_SETTINGS = {
+    "outbox": {
+        "subscribe_templates": {"aid.decision": "SUB_NOTICE"},
+        "templates": {"aid.decision": "TPL_NOTICE"},
+    }
+}
+
+
+class TestSubscriptionNotices:
+    def test_popup_and_change_events_record_consent(self, app, fake):
+        follower = greet(app, fake)
+        choose(
+            app,
+            "o_worker",
+            "subscribe_msg_popup_event",
+            {"SUB_NOTICE": "accept", "SUB_B": "reject"},
+        )
+        with app.extensions["unionbot"].session_factory() as session:
+            rows = {c.template_id: c.status for c in session.query(SubscribeConsent)}
+        assert rows == {"SUB_NOTICE": "accept", "SUB_B": "reject"}
+        choose(app, "o_worker", "subscribe_msg_change_event", {"SUB_NOTICE": "reject"})
+        with app.extensions["unionbot"].session_factory() as session:
+            assert session.get(SubscribeConsent, (follower.id, "SUB_NOTICE")).status == "reject"
+
+    def test_closed_window_with_consent_sends_a_subscription_notice(self, make_app, fake):
+        app = make_app(**SUBSCRIBE_SETTINGS)
+        follower = _worker_with_closed_window(app, fake)
+        choose(app, "o_late", "subscribe_msg_popup_event", {"SUB_NOTICE": "accept"})
+        notify(app, follower, text="您的帮扶申请已通过")
+        drainer_for(app).drain_once()
+        assert (row(app).status, row(app).sent_via) == ("sent", "subscribe")
+        call = fake.calls_to("message/subscribe/bizsend")[0]["json"]
+        assert (
+            call["touser"] == "o_late" and call["data"]["thing1"]["value"] == "您的帮扶申请已通过"
+        )
+        assert not fake.calls_to("message/template/send")
+
+    def test_without_consent_the_template_is_used(self, make_app, fake):
+        app = make_app(**SUBSCRIBE_SETTINGS)
+        follower = _worker_with_closed_window(app, fake)
+        choose(app, "o_late", "subscribe_msg_popup_event", {"SUB_NOTICE": "reject"})
+        notify(app, follower)
+        drainer_for(app).drain_once()
+        assert row(app).sent_via == "template"
+        assert not fake.calls_to("message/subscribe/bizsend")
+
+    def test_a_refused_subscription_falls_back_to_the_template(self, make_app, fake):
+        app = make_app(**SUBSCRIBE_SETTINGS)
+        follower = _worker_with_closed_window(app, fake)
+        choose(app, "o_late", "subscribe_msg_popup_event", {"SUB_NOTICE": "accept"})
+        fake.refused.add(("o_late", "SUB_NOTICE"))  # turned off, and we missed the event
+        notify(app, follower)
+        drainer_for(app).drain_once()
+        assert [c["errcode"] for c in fake.calls_to("message/subscribe/bizsend")] == [43101]
+        assert row(app).sent_via == "template"

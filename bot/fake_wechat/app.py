@@ -46,6 +46,7 @@ def _pretty(value: Any) -> str:
 ENDPOINTS: dict[str, tuple[str, Endpoint]] = {
     "message/custom/send": ("POST", lambda s, p, b: s.custom_send(b)),
     "message/template/send": ("POST", lambda s, p, b: s.template_send(b)),
+    "message/subscribe/bizsend": ("POST", lambda s, p, b: s.subscribe_send(b)),
     "message/mass/send": ("POST", lambda s, p, b: s.mass_send(b, to_all_or_tag=False)),
     "message/mass/sendall": ("POST", lambda s, p, b: s.mass_send(b, to_all_or_tag=True)),
     "message/mass/get": ("POST", lambda s, p, b: s.mass_get(b)),

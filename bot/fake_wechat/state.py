@@ -63,6 +63,8 @@ class FakeWeChat:
             self.stable_token: str | None = None
             self.users: dict[str, User] = {}
             self.templates: set[str] = {"TPL_NOTICE"}
+            self.subscribe_templates: set[str] = {"SUB_NOTICE"}
+            self.refused: set[tuple[str, str]] = set()  # (openid, template) the worker turned off
             self.expired_media: set[str] = set()
             self.menu: dict | None = None
             self.tags: dict[int, str] = {2: "星标组"}
@@ -197,6 +199,20 @@ class FakeWeChat:
         ):
             raise WeChatError(47001, "data format error")
         return {"errcode": 0, "errmsg": "ok", "msgid": self.next_id()}
+
+    def subscribe_send(self, body: dict) -> dict:
+        user = self._reachable(body.get("touser"))
+        template_id = body.get("template_id")
+        if template_id not in self.subscribe_templates:
+            raise WeChatError(40037, "invalid template_id")
+        if (user.openid, template_id) in self.refused:
+            raise WeChatError(43101, "user refuse to accept the msg")
+        data = body.get("data")
+        if not isinstance(data, dict) or not all(
+            isinstance(v, dict) and "value" in v for v in data.values()
+        ):
+            raise WeChatError(47003, "argument invalid! data.value invalid")
+        return {"errcode": 0, "errmsg": "ok"}
 
     def _reachable(self, openid: Any) -> User:
         if not isinstance(openid, str):

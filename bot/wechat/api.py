@@ -328,6 +328,13 @@ class WeChatApi:
         """Template message (模板消息), service accounts only."""
         return self._call(lambda: self.client.message.send_template(openid, template_id, data, url))
 
+    def send_subscribe(self, openid: str, template_id: str, data: dict, page: str | None) -> dict:
+        """Subscription notice (订阅通知) to a worker who accepted the template."""
+        body = {"touser": openid, "template_id": template_id, "data": data}
+        if page:
+            body["page"] = page
+        return self._call(lambda: self.client.post("message/subscribe/bizsend", data=body))
+
     def mass_text_to_openids(self, openids: list[str], content: str, client_msg_id: str) -> dict:
         """Mass send to an openid list (2 to 10,000 ids)."""
         return self._call(

@@ -22,8 +22,8 @@ def test_token_is_fetched_once_and_shared(app, fake):
     assert len(fake.calls_to("stable_token")) == 1
 
 
-def test_many_processes_refresh_exactly_once(app, fake):
-    contenders = stores(app, 8)
+def get_at_once(contenders) -> list[str]:
+    """Every store asks for the token at the same moment, as separate processes would."""
     barrier = threading.Barrier(len(contenders))
     tokens = []
 
@@ -36,7 +36,12 @@ def test_many_processes_refresh_exactly_once(app, fake):
         t.start()
     for t in threads:
         t.join()
-    assert len(set(tokens)) == 1
+    return tokens
+
+
+def test_many_processes_refresh_exactly_once(app, fake):
+    tokens = get_at_once(stores(app, 8))
+    assert len(tokens) == 8 and len(set(tokens)) == 1
     assert len(fake.calls_to("stable_token")) == 1
 
 
@@ -119,19 +124,8 @@ def redis_stores(app, fake):
 def test_redis_store_refreshes_once_under_concurrency(redis_stores, fake):
     contenders = redis_stores(8)
     contenders[0].redis.delete(contenders[0].key)
-    barrier = threading.Barrier(len(contenders))
-    tokens = []
-
-    def get(store):
-        barrier.wait()
-        tokens.append(store.get())
-
-    threads = [threading.Thread(target=get, args=(s,)) for s in contenders]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(set(tokens)) == 1 and len(tokens) == 8
+    tokens = get_at_once(contenders)
+    assert len(tokens) == 8 and len(set(tokens)) == 1
     assert len(fake.calls_to("stable_token")) == 1
 
 
@@ -150,3 +144,13 @@ def test_connect_uses_redis_when_configured(make_app):
     app = make_app(redis={"url": REDIS_URL})
     runtime = app.extensions["unionbot"]
     assert isinstance(connect(runtime.settings, runtime.session_factory).store, RedisTokenStore)
+
+
+@pytest.mark.parametrize("code", [40001, 40014, 42001])
+def test_every_token_error_discards_that_token_and_retries_once(api, fake, code):
+    fake.set_user("o_worker")
+    api.store.get()
+    fake.inject(Fault("message/custom/send", errcode=code))
+    api.send_text("o_worker", "通知")
+    assert [c["errcode"] for c in fake.calls_to("message/custom/send")] == [code, 0]
+    assert len(fake.calls_to("stable_token")) == 2  # the failed token was dropped and refetched

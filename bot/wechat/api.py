@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +68,7 @@ class Token:
     expires_at: dt.datetime
 
 
-class TokenStore:
+class TokenStore(ABC):
     """The shared access token of one AppID; subclasses say where it is kept and locked.
 
     Each process also keeps its own copy, so a busy drainer does not read the
@@ -114,14 +115,17 @@ class TokenStore:
         value, expires_in = self._fetch()
         return Token(value, utcnow() + dt.timedelta(seconds=expires_in))
 
+    @abstractmethod
     def _load(self) -> Token | None:
-        raise NotImplementedError
+        """Read the shared token, if any."""
 
+    @abstractmethod
     def _refresh_locked(self) -> Token:
-        raise NotImplementedError
+        """Under the shared lock: return the stored token if fresh, else fetch and store one."""
 
+    @abstractmethod
     def _discard(self, token: str) -> None:
-        raise NotImplementedError
+        """Expire the shared token if it is still ``token``."""
 
     def _fetch(self) -> tuple[str, int]:
         """Call the token endpoint, a bounded number of times: never a loop."""
@@ -149,27 +153,16 @@ class TokenStore:
 
     def _call_endpoint(self) -> dict[str, Any]:
         s = self.settings
-        timeout = s.request_timeout_seconds
+        credentials = {"grant_type": "client_credential", "appid": s.app_id, "secret": s.app_secret}
         if s.token_endpoint == "stable":  # noqa: S105 (a setting, not a secret)
             response = self.http.post(
                 base_url(s) + "stable_token",
-                json={
-                    "grant_type": "client_credential",
-                    "appid": s.app_id,
-                    "secret": s.app_secret,
-                    "force_refresh": False,
-                },
-                timeout=timeout,
+                json={**credentials, "force_refresh": False},
+                timeout=s.request_timeout_seconds,
             )
         else:
             response = self.http.get(
-                base_url(s) + "token",
-                params={
-                    "grant_type": "client_credential",
-                    "appid": s.app_id,
-                    "secret": s.app_secret,
-                },
-                timeout=timeout,
+                base_url(s) + "token", params=credentials, timeout=s.request_timeout_seconds
             )
         response.raise_for_status()
         return response.json()

@@ -199,8 +199,8 @@ class Drainer:
             position, row = position_row
             return self.send(row, remaining=len(batch) - position, context=context)
 
-        # One commit for the batch's results: per-row commits from eight threads
-        # make SQLite writers queue on its lock. A crash before this commit
+        # One commit for the batch's results: per-row commits from the sending
+        # threads make SQLite writers queue on its lock. A crash before this commit
         # leaves the batch "sending" until its lease runs out, as it would anyway.
         self.record(list(zip(batch, self.pool.map(send, enumerate(batch)), strict=True)))
         return len(batch)
@@ -259,6 +259,11 @@ class Drainer:
             )
         except ApiError as exc:
             return self._failure(row, exc)
+        except Exception as exc:
+            # A bug or a malformed row must not stall the batch and come back after
+            # every lease: the row ends dead, with the reason, for staff to see.
+            log.exception("outbox row %s could not be sent", row.id)
+            return Outcome(DEAD, error=f"内部错误：{type(exc).__name__}: {exc}")
 
     def _failure(self, row: Claimed, exc: ApiError) -> Outcome:
         if exc.code in UNREACHABLE:

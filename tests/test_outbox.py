@@ -432,3 +432,21 @@ class TestSubscriptionNotices:
         drainer_for(app).drain_once()
         assert [c["errcode"] for c in fake.calls_to("message/subscribe/bizsend")] == [43101]
         assert row(app).sent_via == "template"
+
+
+def test_a_malformed_row_dies_with_its_reason_and_the_batch_goes_on(app, worker, fake, drainer):
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        enqueue(
+            session,
+            key="broken",
+            channel="notice",
+            kind="reply",
+            follower_id=worker.id,
+            recipient=worker.openid,
+            payload={},
+        )  # no text
+    notify(app, worker, text="正常的通知")
+    assert drainer.drain_once() == 2
+    assert row(app, idempotency_key="broken").status == "dead"
+    assert "KeyError" in row(app, idempotency_key="broken").last_error
+    assert texts_sent(fake) == ["正常的通知"]

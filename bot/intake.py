@@ -148,7 +148,7 @@ def _receive(
         delivery.status = "failed"
         delivery.error = traceback.format_exc(limit=8)[-4000:]
         replies = [apology(settings)]
-    if follower is not None:
+    if follower is not None and inbound.shows_reply:
         replies += _take_held_notices(session, follower.id, now)
     if handoff is not None and not handoff.finish():
         # The webhook answered "success" already: send the reply as a notice.

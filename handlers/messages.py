@@ -22,6 +22,8 @@ MASS_JOB_FINISH = "masssendjobfinish"
 SYSTEM_EVENTS = frozenset({TEMPLATE_JOB_FINISH, MASS_JOB_FINISH})
 # Events that WeChat counts as a worker interacting with the account.
 INTERACTIVE_EVENTS = frozenset({SUBSCRIBE, SUBSCRIBE_SCAN, SCAN, CLICK, VIEW})
+# Events whose passive reply the worker sees in the chat (a VIEW opens a web page instead).
+REPLYABLE_EVENTS = frozenset({SUBSCRIBE, SUBSCRIBE_SCAN, SCAN, CLICK})
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class Inbound:
     @property
     def is_event(self) -> bool:
         return self.kind == "event"
+
+    @property
+    def shows_reply(self) -> bool:
+        """Whether the worker sees a passive reply to this delivery."""
+        return not self.is_event or self.event in REPLYABLE_EVENTS
 
     @property
     def is_interaction(self) -> bool:

@@ -219,6 +219,16 @@ class TestChannelPolicy:
         assert (delivered.status, delivered.sent_via) == ("sent", "passive")
         assert "您的帮扶申请已通过" not in wechat.send_text("o_late", "帮助").text
 
+    def test_held_notices_wait_for_a_delivery_the_worker_sees(self, app, fake, drainer, wechat):
+        follower = _worker_with_closed_window(app, fake)
+        notify(app, follower, text="您的帮扶申请已通过")
+        drainer.drain_once()
+        wechat.send_event("o_late", "VIEW", "https://example.org/page")
+        wechat.send_event("o_late", "LOCATION", Latitude=33.7, Longitude=120.2)
+        assert row(app).status == "held"
+        assert "您的帮扶申请已通过" in wechat.send_event("o_late", "CLICK", "HELP").text
+        assert row(app).status == "sent"
+
     def test_budget_of_the_window_is_respected(self, make_app, fake):
         app = make_app(outbox={"custom_window_budget": 2})
         follower = greet(app, fake)

@@ -79,6 +79,7 @@ class WeChatSettings:
     token_endpoint: str = "stable"  # noqa: S105 (a setting name, not a secret)
     token_refresh_margin_seconds: int = 300
     request_timeout_seconds: float = 5.0
+    proxy_url: str = secret()
 
     def validate(self) -> None:
         if not self.token:
@@ -106,6 +107,8 @@ class WeChatSettings:
             raise ConfigError("wechat.token_endpoint", "must be 'stable' or 'classic'")
         if not 0 <= self.token_refresh_margin_seconds < 7000:
             raise ConfigError("wechat.token_refresh_margin_seconds", "must be 0 to 6999")
+        if self.proxy_url and not re.match(r"^https?://", self.proxy_url):
+            raise ConfigError("wechat.proxy_url", "must be an http:// or https:// URL")
         if self.request_timeout_seconds <= 0:
             raise ConfigError("wechat.request_timeout_seconds", "must be positive")
 

@@ -62,6 +62,20 @@ def base_url(settings: WeChatSettings) -> str:
     return settings.api_base_url.rstrip("/") + "/"
 
 
+def http_session(settings: WeChatSettings) -> requests.Session:
+    """An HTTP session for WeChat's API that goes through ``proxy_url`` or nowhere.
+
+    Proxies come from the config, not the environment: reading the environment
+    on every request costs a third of a drainer's time per message, and the
+    egress to WeChat (whose IP whitelist it must match) deserves to be explicit.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    if settings.proxy_url:
+        session.proxies = {"http": settings.proxy_url, "https": settings.proxy_url}
+    return session
+
+
 @dataclass(frozen=True)
 class Token:
     value: str
@@ -77,7 +91,7 @@ class TokenStore(ABC):
 
     def __init__(self, settings: WeChatSettings):
         self.settings = settings
-        self.http = requests.Session()
+        self.http = http_session(settings)
         self.fetches = 0  # how many times this store called the token endpoint
         self._cached: Token | None = None
         self._lock = threading.Lock()
@@ -279,6 +293,7 @@ class _Client(WeChatClient):
             auto_retry=False,
         )
         self.API_BASE_URL = base_url(settings)
+        self._http = http_session(settings)
         self.store = store
         self.used = threading.local()
 

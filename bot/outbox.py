@@ -66,6 +66,7 @@ MEDIA_EXPIRED = 40007
 REFUSED = 43101  # the worker refused this subscription notice
 ALREADY_SENT = 45065
 TOKEN_WAIT = dt.timedelta(seconds=30)
+GUARD_BAND = 0.05
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,12 @@ class BatchContext:
 class Permits:
     """Calls per API per time window, shared by all drainers through the database."""
 
-    def __init__(self, runtime: Runtime, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        runtime: Runtime,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         o = runtime.settings.outbox
         self.limits = {
             "custom": (o.custom_per_second, 1),
@@ -128,6 +134,7 @@ class Permits:
         }
         self.session_factory = runtime.session_factory
         self.clock = clock
+        self.sleep = sleep
         self.held: dict[str, tuple[int, int]] = {}  # api -> (window, permits left)
         self.lock = threading.Lock()
 
@@ -140,6 +147,13 @@ class Permits:
         limit, width = self.limits[api]
         now = self.clock()
         window = int(now // width)
+        # No call starts in the last 5 % of a window: one started there could
+        # arrive in the next window and push that one over the limit.
+        window_end = (window + 1) * width
+        if window_end - now < width * GUARD_BAND:
+            self.sleep(window_end - now)
+            now = self.clock()
+            window = int(now // width)
         held_window, left = self.held.get(api, (window, 0))
         if held_window == window and left > 0:
             self.held[api] = (window, left - 1)

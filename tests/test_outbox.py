@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.fake_wechat import Fault
-from bot.outbox import Drainer
+from bot.outbox import Drainer, Permits
 from bot.wechat.api import connect
 from models import Alert, Follower, MediaFile, OutboxMessage, RateWindow, SubscribeConsent
 from models.base import utcnow
@@ -462,3 +462,19 @@ def test_a_malformed_row_dies_with_its_reason_and_the_batch_goes_on(app, worker,
     assert row(app, idempotency_key="broken").status == "dead"
     assert "KeyError" in row(app, idempotency_key="broken").last_error
     assert texts_sent(fake) == ["正常的通知"]
+
+
+def test_no_call_starts_at_the_very_end_of_a_window(app):
+    now = [1_000_000.98]  # 20 ms before a one-second window ends
+    slept = []
+
+    def sleep(seconds):
+        slept.append(round(seconds, 3))
+        now[0] += seconds
+
+    permits = Permits(app.extensions["unionbot"], clock=lambda: now[0], sleep=sleep)
+    assert permits.take("custom") is None
+    assert slept == [0.02]
+    with app.extensions["unionbot"].session_factory() as session:
+        windows = session.scalars(select(RateWindow.window).where(RateWindow.api == "custom")).all()
+    assert windows == [1_000_001]  # the permit came from the next window

@@ -105,6 +105,8 @@ def _demo_fake(settings: Settings) -> tuple[Settings, FakeWeChat | None]:
 def _run_scheduler(runtime) -> tuple:
     from bot.scheduler import build_scheduler
 
+    # The drain runs every second; APScheduler would log each run at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     scheduler, leadership = build_scheduler(runtime)
     scheduler.start()
     return scheduler, leadership

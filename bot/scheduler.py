@@ -61,7 +61,7 @@ class Leadership:
             if self.is_leader:
                 job()
 
-        run.__name__ = getattr(job, "__name__", "job")
+        run.__name__ = run.__qualname__ = getattr(job, "__name__", "job")
         return run
 
 

@@ -148,10 +148,9 @@ def _receive(
         delivery.status = "failed"
         delivery.error = traceback.format_exc(limit=8)[-4000:]
         replies = [apology(settings)]
-    if follower is not None and inbound.shows_reply:
-        replies += _take_held_notices(session, follower.id, now)
     if handoff is not None and not handoff.finish():
-        # The webhook answered "success" already: send the reply as a notice.
+        # The webhook answered "success" already: send the reply as a notice,
+        # and leave held notices held (no passive reply will carry them).
         for number, reply in enumerate(replies if follower is not None else []):
             enqueue_notice(
                 session,
@@ -163,6 +162,8 @@ def _receive(
             )
         delivery.status = "deferred"
         replies = []
+    elif follower is not None and inbound.shows_reply:
+        replies += _take_held_notices(session, follower.id, now)
     delivery.replies = [reply.to_dict() for reply in replies]
     return replies
 

@@ -478,3 +478,24 @@ def test_no_call_starts_at_the_very_end_of_a_window(app):
     with app.extensions["unionbot"].session_factory() as session:
         windows = session.scalars(select(RateWindow.window).where(RateWindow.api == "custom")).all()
     assert windows == [1_000_001]  # the permit came from the next window
+
+
+def test_a_deferred_reply_leaves_held_notices_held(make_app, fake, monkeypatch):
+    import handlers
+    from handlers import Text
+
+    app = make_app(outbox={"reply_budget_seconds": 0.2})
+    follower = _worker_with_closed_window(app, fake)
+    notify(app, follower, text="您的帮扶申请已通过")
+    drainer_for(app).drain_once()
+    assert row(app).status == "held"
+
+    def slow(message, state):
+        time.sleep(0.5)
+        return [Text("慢回复")]
+
+    monkeypatch.setattr(handlers, "route", lambda m, s: slow)
+    assert simulator_for(app).send_text("o_late", "你好").body == b"success"
+    app.extensions["unionbot"].executor.shutdown(wait=True)
+    held = row(app, idempotency_key="k:您的帮扶申请已通过")
+    assert (held.status, held.sent_via) == ("held", None)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from flask import Flask
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings, load_settings
+from models import crypto
 from models.database import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
     engine = make_engine(settings.database.url)
+    keyring = settings.security.keyring()
+    crypto.install(keyring)
+    try:
+        crypto.verify(engine, keyring)
+    except OperationalError:
+        # Start anyway: /healthz reports the outage, and a wrong key still cannot
+        # write plaintext or read what another key wrote.
+        log.warning("database unreachable at start; data key not checked against it")
     executor = ThreadPoolExecutor(settings.server.threads * 2, thread_name_prefix="intake")
     app.extensions["unionbot"] = Runtime(settings, engine, make_session_factory(engine), executor)
 

@@ -16,11 +16,12 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from bot.config import WECHAT_API_BASE, ConfigError, Settings, load_settings
+from bot.config import WECHAT_API_BASE, ConfigError, Settings, decode_data_key, load_settings
 from bot.fake_wechat import FakeWeChat, create_fake_app
 from bot.simulator import Answer, FlaskTransport, HttpTransport, Simulator
 from bot.wechat.api import ApiError, connect
 from handlers.menu import MENU_KEYS, MENU_LAYOUT
+from models import crypto
 from models.database import make_engine, make_session_factory
 from models.migrate import schema_status, upgrade
 from models.seed import DEMO_ADMIN, seed_demo
@@ -43,6 +44,8 @@ class UnionbotGroup(click.Group):
             return super().invoke(ctx)
         except ConfigError as exc:
             raise Fatal(f"config error: {exc}") from None
+        except crypto.DataKeyError as exc:
+            raise Fatal(f"data key error: {exc}") from None
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise Fatal(f"cannot use the database: {reason}") from None
@@ -61,9 +64,15 @@ config_option = click.option(
 
 
 def prepare_database(settings: Settings, engine: Engine) -> None:
-    """Demo: migrate and seed. Otherwise refuse to run on an outdated schema."""
+    """Demo: migrate and seed. Otherwise refuse to run on an outdated schema.
+
+    Either way, refuse a data key that cannot read what the database holds.
+    """
+    keyring = settings.security.keyring()
+    crypto.install(keyring)  # a migration may encrypt rows it rewrites
     if settings.demo.enabled:
         upgrade(engine)
+        crypto.verify(engine, keyring)
         with make_session_factory(engine).begin() as session:
             seed_demo(session, settings.demo.admin_password)
         return
@@ -74,6 +83,7 @@ def prepare_database(settings: Settings, engine: Engine) -> None:
             f"database schema is outdated (at {at}, needs {', '.join(sorted(heads))}); "
             "run: unionbot init-db"
         )
+    crypto.verify(engine, keyring)
 
 
 @click.group(cls=UnionbotGroup)
@@ -255,7 +265,10 @@ def init_db(config_path: str | None) -> None:
     """Create or upgrade the database schema (Alembic)."""
     settings = load_settings(config_path)
     engine = make_engine(settings.database.url)
+    keyring = settings.security.keyring()
+    crypto.install(keyring)
     upgrade(engine)
+    crypto.verify(engine, keyring)
     if settings.demo.enabled:
         with make_session_factory(engine).begin() as session:
             seed_demo(session, settings.demo.admin_password)
@@ -284,10 +297,33 @@ def add_staff(config_path, username, display_name, role, password) -> None:
 
 
 @main.command("gen-key")
-def gen_key() -> None:
+@click.option(
+    "--index-of",
+    metavar="DATA_KEY",
+    help="Instead, print the index_key to pin before rotating away from DATA_KEY.",
+)
+def gen_key(index_of: str | None) -> None:
     """Print new secret_key and data_key values."""
+    if index_of:
+        try:
+            ring = crypto.Keyring(current=decode_data_key(index_of))
+        except ValueError as exc:
+            raise Fatal(f"--index-of {exc}") from None
+        click.echo(f'index_key = "{base64.urlsafe_b64encode(ring.lookup_key).decode()}"')
+        return
     click.echo(f'secret_key = "{secrets.token_urlsafe(32)}"')
     click.echo(f'data_key = "{base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"')
+
+
+@main.command()
+@config_option
+def reencrypt(config_path: str | None) -> None:
+    """Rewrite every encrypted value under the current data_key (after a key rotation)."""
+    settings = load_settings(config_path)
+    engine = make_engine(settings.database.url)
+    prepare_database(settings, engine)
+    changed = crypto.reencrypt(engine, settings.security.keyring())
+    click.echo(f"re-encrypted {changed} values under data key {crypto.keyring().current_id}")
 
 
 CHAT_HELP = """命令：/图片  /位置 地名  /语音 文字  /点击 菜单键  /取消关注  /关注  /退出

@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from models.crypto import Keyring
+
 WECHAT_API_BASE = "https://api.weixin.qq.com/cgi-bin/"
 ENV_PREFIX = "UNIONBOT_"
 # WeChat's console only accepts 3-32 letters and digits as the callback token.
@@ -138,15 +140,29 @@ class DatabaseSettings:
 class SecuritySettings:
     secret_key: str = secret()
     data_key: str = secret()
+    retired_data_keys: str = secret()
+    index_key: str = secret()
 
     def validate(self) -> None:
         if self.secret_key and len(self.secret_key) < 16:
             raise ConfigError("security.secret_key", "must be at least 16 characters")
-        if self.data_key:
-            try:
-                decode_data_key(self.data_key)
-            except ValueError as exc:
-                raise ConfigError("security.data_key", str(exc)) from None
+        for name in ("data_key", "retired_data_keys", "index_key"):
+            for value in self._keys(name):
+                try:
+                    decode_data_key(value)
+                except ValueError as exc:
+                    raise ConfigError(f"security.{name}", str(exc)) from None
+
+    def _keys(self, name: str) -> list[str]:
+        return [part.strip() for part in getattr(self, name).split(",") if part.strip()]
+
+    def keyring(self) -> Keyring:
+        """The field-encryption keys; ``retired_data_keys`` is a comma-separated list."""
+        return Keyring(
+            current=decode_data_key(self.data_key),
+            retired=tuple(decode_data_key(k) for k in self._keys("retired_data_keys")),
+            index_key=decode_data_key(self.index_key) if self.index_key else b"",
+        )
 
 
 @dataclass(frozen=True)
@@ -291,6 +307,9 @@ class Settings:
 # With no config file at all, unionbot runs as a self-contained demo: a fixed
 # callback token (the terminal simulator and a curl user need to know it) and a
 # session key that only has to live as long as the process.
+# The demo's data key is public on purpose: demo data is fictional, and a real
+# deployment (demo.enabled = false) must bring its own key or refuses to start.
+DEMO_DATA_KEY = base64.urlsafe_b64encode(b"unionbot demo key: not a secret!").decode()
 DEMO_DEFAULTS: dict[str, dict[str, Any]] = {
     "wechat": {"app_id": "wxd0000000000demo", "app_secret": "demo-secret", "token": "unionbotdemo"},
     "demo": {"enabled": True},
@@ -396,10 +415,19 @@ def load_settings(
     built = {
         name: _build_section(name, cls, values.get(name, {}), env) for name, cls in SECTIONS.items()
     }
-    if built["demo"].enabled and not built["security"].secret_key:
+    security = built["security"]
+    if built["demo"].enabled:
         built["security"] = dataclasses.replace(
-            built["security"], secret_key=secrets.token_urlsafe(32)
+            security,
+            secret_key=security.secret_key or secrets.token_urlsafe(32),
+            data_key=security.data_key or DEMO_DATA_KEY,
         )
-    elif not built["security"].secret_key:
+    elif not security.secret_key:
         raise ConfigError("security.secret_key", "required, at least 16 characters")
+    elif not security.data_key:
+        raise ConfigError(
+            "security.data_key",
+            "required: ID numbers, phone numbers and health data are encrypted with it "
+            "(unionbot gen-key prints one)",
+        )
     return Settings(**built, source=source)

@@ -7,6 +7,7 @@ from models.alerts import Alert
 from models.base import Base, utcnow
 from models.conversation import Conversation
 from models.coordination import AccessToken, Lease, RateWindow
+from models.crypto import KeyCheck
 from models.delivery import Delivery
 from models.follower import Follower
 from models.media import MediaFile
@@ -21,6 +22,7 @@ __all__ = [
     "Conversation",
     "Delivery",
     "Follower",
+    "KeyCheck",
     "Lease",
     "MediaFile",
     "OutboxMessage",

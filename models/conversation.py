@@ -13,6 +13,7 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
+from models.crypto import EncryptedJSON
 
 
 class Conversation(Base):
@@ -23,7 +24,8 @@ class Conversation(Base):
     )
     flow: Mapped[str] = mapped_column(String(64))
     step: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Draft answers (ID numbers, income, illness) are sensitive: encrypted at rest.
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

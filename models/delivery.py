@@ -1,6 +1,7 @@
 """Inbound deliveries: the exactly-once claim and the stored transcript, in one table.
 
-Each row is one message or event as WeChat delivered it. Its ``dedupe_key`` is
+Each row is one message or event as WeChat delivered it, its content and
+reply encrypted (see :mod:`models.crypto`). Its ``dedupe_key`` is
 unique, so a retry (or a concurrent copy on another worker) can never claim it
 twice; the reply built for the first delivery is stored on the row and given
 again to every retry.
@@ -15,6 +16,7 @@ from sqlalchemy import ForeignKey, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, created_at, openid_str
+from models.crypto import EncryptedJSON, EncryptedText
 from models.follower import Follower
 
 
@@ -29,13 +31,14 @@ class Delivery(Base):
     )
     msg_type: Mapped[str] = mapped_column(String(32))
     event: Mapped[str | None] = mapped_column(String(64), default=None)
-    content: Mapped[str | None] = mapped_column(Text, default=None)
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What workers type includes ID numbers, illnesses and addresses: encrypted at rest.
+    content: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     wechat_msg_id: Mapped[int | None] = mapped_column(default=None)
     sent_at: Mapped[dt.datetime]
     received_at: Mapped[created_at]
     status: Mapped[str] = mapped_column(String(16), default="received")
-    replies: Mapped[list[Any] | None] = mapped_column(default=None)
+    replies: Mapped[list[Any] | None] = mapped_column(EncryptedJSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
 
     follower: Mapped[Follower | None] = relationship()

@@ -90,7 +90,14 @@ def test_chat_through_stdin_uses_the_real_webhook(tmp_path):
     assert "回复数字或关键词" in result.stdout
     assert "如需人工帮助" in result.stdout
     stored = rows(tmp_path, "SELECT msg_type, event, content FROM deliveries ORDER BY id")
-    assert stored == [("event", "subscribe", None), ("text", None, "帮助"), ("text", None, "人工")]
+    demo_keyring = load_settings(env={}).security.keyring()
+    assert [
+        (kind, event, content and demo_keyring.decrypt(content)) for kind, event, content in stored
+    ] == [
+        ("event", "subscribe", None),
+        ("text", None, "帮助"),
+        ("text", None, "人工"),
+    ]
 
 
 def test_chat_in_safe_mode_encrypts_both_ways(tmp_path):
@@ -130,6 +137,7 @@ def test_serve_refuses_an_outdated_schema_with_a_hint(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(
         f'[wechat]\ntoken = "prodtoken"\n[security]\nsecret_key = "{"s" * 32}"\n'
+        f'data_key = "{"A" * 43}="\n'
         f'[database]\nurl = "sqlite:///{tmp_path / "prod.db"}"\n',
         encoding="utf-8",
     )

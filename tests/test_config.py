@@ -28,6 +28,7 @@ app_id = "wx1234567890abcdef"
 token = "filetoken"
 [security]
 secret_key = "0123456789abcdef0123"
+data_key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 """
 
 
@@ -65,6 +66,8 @@ def test_config_path_from_the_environment(tmp_path):
         ({"UNIONBOT_DATABASE_URL": "mysql://x/y"}, "database.url"),
         ({"UNIONBOT_SECURITY_SECRET_KEY": ""}, "security.secret_key: required"),
         ({"UNIONBOT_SECURITY_DATA_KEY": "abc"}, "security.data_key"),
+        ({"UNIONBOT_SECURITY_DATA_KEY": ""}, "security.data_key: required"),
+        ({"UNIONBOT_SECURITY_RETIRED_DATA_KEYS": "QUJD"}, "security.retired_data_keys"),
         ({"UNIONBOT_WECHAT_ACCOUNT_TYPE": "enterprise"}, "wechat.account_type"),
         ({"UNIONBOT_WECHAT_REQUIRE_ENCRYPTION": "true"}, "wechat.require_encryption"),
     ],
@@ -97,7 +100,8 @@ def test_secrets_never_appear_in_repr(tmp_path):
         "UNIONBOT_DATABASE_URL": "postgresql+psycopg://u:dbpass-xyz@h/db",
     }
     shown = repr(load_settings(write(tmp_path, VALID), env=env))
-    for secret in ("filetoken", AES_KEY, "appsecret-xyz", "dbpass-xyz", "0123456789abcdef0123"):
+    secrets = ("filetoken", AES_KEY, "appsecret-xyz", "dbpass-xyz", "0123456789abcdef0123", "AAECAw")
+    for secret in secrets:
         assert secret not in shown
 
 

@@ -100,7 +100,14 @@ def test_secrets_never_appear_in_repr(tmp_path):
         "UNIONBOT_DATABASE_URL": "postgresql+psycopg://u:dbpass-xyz@h/db",
     }
     shown = repr(load_settings(write(tmp_path, VALID), env=env))
-    secrets = ("filetoken", AES_KEY, "appsecret-xyz", "dbpass-xyz", "0123456789abcdef0123", "AAECAw")
+    secrets = (
+        "filetoken",
+        AES_KEY,
+        "appsecret-xyz",
+        "dbpass-xyz",
+        "0123456789abcdef0123",
+        "AAECAw",
+    )
     for secret in secrets:
         assert secret not in shown
 

@@ -24,7 +24,7 @@ from handlers.menu import MENU_KEYS, MENU_LAYOUT
 from models import crypto
 from models.database import make_engine, make_session_factory
 from models.migrate import schema_status, upgrade
-from models.seed import DEMO_ADMIN, seed_demo
+from models.seed import DEMO_ADMIN, seed_demo, seed_programmes
 from models.staff import upsert_staff
 
 
@@ -262,16 +262,18 @@ def push_menu(config_path: str | None) -> None:
 @main.command("init-db")
 @config_option
 def init_db(config_path: str | None) -> None:
-    """Create or upgrade the database schema (Alembic)."""
+    """Create or upgrade the database schema (Alembic) and add missing aid programmes."""
     settings = load_settings(config_path)
     engine = make_engine(settings.database.url)
     keyring = settings.security.keyring()
     crypto.install(keyring)
     upgrade(engine)
     crypto.verify(engine, keyring)
-    if settings.demo.enabled:
-        with make_session_factory(engine).begin() as session:
+    with make_session_factory(engine).begin() as session:
+        if settings.demo.enabled:
             seed_demo(session, settings.demo.admin_password)
+        else:
+            seed_programmes(session)
     current, _ = schema_status(engine)
     click.echo(f"database ready at revision {', '.join(sorted(current))}")
 

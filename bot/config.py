@@ -252,6 +252,38 @@ class UnionSettings:
     hotline: str = "12351"
     provincial_hotline: str = "025-12351"
     office: str = "县总工会职工服务中心（工作日 8:30-17:00）"
+    reference_prefix: str = "SY"
+
+    def validate(self) -> None:
+        if not re.fullmatch(r"[A-Z]{1,8}", self.reference_prefix):
+            raise ConfigError("union.reference_prefix", "must be 1 to 8 capital letters")
+
+
+@dataclass(frozen=True)
+class FormsSettings:
+    idle_minutes: int = 30
+    draft_retention_days: int = 30
+    max_proofs: int = 9
+
+    def validate(self) -> None:
+        for name in ("idle_minutes", "draft_retention_days", "max_proofs"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"forms.{name}", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class AidSettings:
+    dibao_monthly_yuan: float = 900.0
+    relative_multiplier: float = 2.0
+    accident_cost_ratio: float = 0.8
+
+    def validate(self) -> None:
+        if self.dibao_monthly_yuan <= 0:
+            raise ConfigError("aid.dibao_monthly_yuan", "must be above 0")
+        if self.relative_multiplier < 1:
+            raise ConfigError("aid.relative_multiplier", "must be at least 1")
+        if not 0 < self.accident_cost_ratio <= 1:
+            raise ConfigError("aid.accident_cost_ratio", "must be above 0 and at most 1")
 
 
 @dataclass(frozen=True)
@@ -279,6 +311,8 @@ SECTIONS: dict[str, type] = {
     "outbox": OutboxSettings,
     "union": UnionSettings,
     "privacy": PrivacySettings,
+    "forms": FormsSettings,
+    "aid": AidSettings,
     "demo": DemoSettings,
 }
 
@@ -294,6 +328,8 @@ class Settings:
     outbox: OutboxSettings
     union: UnionSettings
     privacy: PrivacySettings
+    forms: FormsSettings
+    aid: AidSettings
     demo: DemoSettings
     source: str = "built-in demo defaults"
 

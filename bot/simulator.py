@@ -157,3 +157,10 @@ class Simulator:
 
     def send_event(self, openid: str, event: str, key: str | None = None, **fields) -> Answer:
         return self.deliver(self.event_xml(openid, event, key, **fields))
+
+    def send_image(self, openid: str, media_id: str) -> Answer:
+        """A photo, as WeChat announces it: a compressed PicUrl and the original's MediaId."""
+        pic_url = f"http://mmbiz.qpic.cn/{media_id}.jpg"
+        return self.deliver(
+            self.xml(openid, "image", PicUrl=pic_url, MediaId=media_id, MsgId=self.next_msg_id())
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
+from models.handoff import record_handoff
 
 # The services a worker can reach, in menu order: (number, keyword, what it does).
 SERVICES = (
@@ -98,15 +99,19 @@ def voice_not_recognised(message: Inbound, state: State) -> list[Reply]:
     return [Text("抱歉，没能识别这段语音，请再说一遍或直接发送文字。")]
 
 
-def staff_contact(message: Inbound, state: State) -> list[Reply]:
-    """Tells the worker how to reach a person at the union."""
+def staff_contact_text(state: State) -> str:
     union = state.settings.union
-    return [
-        Text(
-            f"如需人工帮助，请拨打职工服务热线 {union.hotline}"
-            f"（江苏省总工会 {union.provincial_hotline}），或到{union.office}。"
-        )
-    ]
+    return (
+        "已记录您的人工服务请求，工作人员会在工作时间联系您。"
+        f"急事请拨打职工服务热线 {union.hotline}"
+        f"（江苏省总工会 {union.provincial_hotline}），或到{union.office}。"
+    )
+
+
+def staff_contact(message: Inbound, state: State) -> list[Reply]:
+    """``人工``: records a request for a call back and says how to reach a person now."""
+    record_handoff(state.session, state.follower.id, topic="人工服务", now=state.now)
+    return [Text(staff_contact_text(state))]
 
 
 def location_received(message: Inbound, state: State) -> list[Reply]:

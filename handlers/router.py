@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
-from handlers import followers, menu
+from handlers import aid, applications, followers, forms, intents, menu
 from handlers.messages import (
     CLICK,
     LOCATION,
@@ -22,8 +22,10 @@ from handlers.messages import (
     VIEW,
     Inbound,
     Reply,
+    Text,
 )
 from handlers.state import State
+from models.conversation import find_conversation
 
 Handler = Callable[[Inbound, State], list[Reply]]
 
@@ -59,10 +61,14 @@ KEYWORDS: dict[str, Handler] = {
     "?": menu.show_menu,
     "help": menu.show_menu,
     "人工": menu.staff_contact,
-    "帮扶": menu.offline_service,
+    "帮扶": aid.aid_menu,
+    "申请帮扶": aid.aid_menu,
     "竞赛": menu.offline_service,
     "普惠": menu.offline_service,
-    "我的": menu.offline_service,
+    "我的": applications.my_applications,
+    "我的申请": applications.my_applications,
+    "查询进度": applications.my_applications,
+    "申请进度": applications.my_applications,
 }
 # The menu's numbers stand for its keywords.
 KEYWORDS.update({number: KEYWORDS[keyword] for number, keyword, _ in menu.SERVICES})
@@ -74,8 +80,25 @@ def normalise(text: str) -> str:
     return folded.rstrip("。.!！")
 
 
+# Conversations that expect the worker's next message, by flow. Each returns
+# None when the message is not an answer, and it is then routed as usual.
+Continuation = Callable[[Inbound, State], list[Reply] | None]
+CONTINUATIONS: dict[str, Continuation] = {
+    aid.PICK: aid.continue_pick,
+    applications.WITHDRAW: applications.continue_withdraw,
+    **dict.fromkeys(forms.OWNERS, forms.continue_form),
+}
+
+
 def route(message: Inbound, state: State) -> Handler:
     """Return the handler for ``message``."""
+    if not message.is_event and state.conversation is not None:
+        return converse
+    return route_fresh(message, state)
+
+
+def route_fresh(message: Inbound, state: State) -> Handler:
+    """The handler for ``message`` when no conversation waits for it."""
     if message.is_event:
         if message.event == CLICK:
             return route_keyword(menu.MENU_KEYS.get(message.key, ""))
@@ -88,4 +111,22 @@ def route(message: Inbound, state: State) -> Handler:
 
 
 def route_keyword(text: str) -> Handler:
-    return KEYWORDS.get(normalise(text), menu.not_understood)
+    return KEYWORDS.get(normalise(text), intents.understand)
+
+
+def converse(message: Inbound, state: State) -> list[Reply]:
+    """Give the message to the waiting conversation; if it is not an answer, route it.
+
+    A paused form stays saved, and the reply reminds the worker of it.
+    """
+    conversation = state.conversation
+    continuation = CONTINUATIONS.get(conversation.flow)
+    replies = continuation(message, state) if continuation else None
+    if replies is not None:
+        return replies
+    state.conversation = None
+    replies = route_fresh(message, state)(message, state)
+    draft = find_conversation(state.session, conversation.follower_id, conversation.flow)
+    if draft is not None and draft.data.get("paused"):
+        replies.append(Text(forms.pause_notice(draft.data["title"])))
+    return replies

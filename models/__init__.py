@@ -3,13 +3,23 @@
 Importing this package registers every table on ``Base.metadata``.
 """
 
+from models.aid import (
+    AidApplication,
+    AidProgramme,
+    ApplicationEvent,
+    ApplicationProof,
+    ReferenceCounter,
+)
 from models.alerts import Alert
+from models.audit import AuditEntry
 from models.base import Base, utcnow
+from models.consent import ConsentRecord
 from models.conversation import Conversation
 from models.coordination import AccessToken, Lease, RateWindow
 from models.crypto import KeyCheck
 from models.delivery import Delivery
 from models.follower import Follower
+from models.handoff import HandoffRequest
 from models.media import MediaFile
 from models.outbox import OutboxMessage
 from models.staff import StaffUser
@@ -17,16 +27,24 @@ from models.subscription import SubscribeConsent
 
 __all__ = [
     "AccessToken",
+    "AidApplication",
+    "AidProgramme",
     "Alert",
+    "ApplicationEvent",
+    "ApplicationProof",
+    "AuditEntry",
     "Base",
+    "ConsentRecord",
     "Conversation",
     "Delivery",
     "Follower",
+    "HandoffRequest",
     "KeyCheck",
     "Lease",
     "MediaFile",
     "OutboxMessage",
     "RateWindow",
+    "ReferenceCounter",
     "StaffUser",
     "SubscribeConsent",
     "utcnow",

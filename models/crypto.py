@@ -15,10 +15,12 @@ Without one, writing a sensitive value raises: plaintext is never stored.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, created_at
 
 NONCE_BYTES = 12
+TAG_BYTES = 16
+KEY_ID_PATTERN = re.compile(r"[0-9a-f]{8}")
 
 
 class DataKeyError(RuntimeError):
@@ -70,14 +74,24 @@ class Keyring:
         return f"{self.current_id}:{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, token: str) -> str:
-        kid, _, body = token.partition(":")
+        kid, sep, body = token.partition(":")
+        if not sep or not KEY_ID_PATTERN.fullmatch(kid):
+            # Never echo the value: it may be plaintext written outside unionbot.
+            raise DataKeyError(
+                "a stored value is not an encrypted value (written outside unionbot?)"
+            )
         key = next((k for k in (self.current, *self.retired) if key_id(k) == kid), None)
         if key is None:
             raise DataKeyError(
                 f"a value was encrypted with data key {kid}, which is not configured "
                 "(set it as security.data_key or in security.retired_data_keys)"
             )
-        raw = base64.b64decode(body)
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except binascii.Error:
+            raise DataKeyError(f"a value under data key {kid} is damaged (not base64)") from None
+        if len(raw) < NONCE_BYTES + TAG_BYTES:
+            raise DataKeyError(f"a value under data key {kid} is damaged (too short)")
         try:
             plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], kid.encode())
         except InvalidTag:
@@ -193,21 +207,24 @@ def reencrypt(engine: Engine, ring: Keyring, batch: int = 500) -> int:
     changed = 0
     current = ring.current_id + ":"
     for model, attribute in encrypted_columns():
+        if model is KeyCheck:
+            continue  # retired keys' check values are deleted below, not rewritten or counted
         table = model.__table__
         column = table.c[attribute]
         raw = column.type.impl  # read and write the stored token itself
         pk = list(table.primary_key.columns)
+        # Rewriting a value is not a change of it: keep columns like updated_at (which the
+        # retention purge reads) as they were instead of letting their onupdate fire.
+        unchanged = {c.name: c for c in table.columns if c.onupdate is not None}
         with Session(engine) as session, session.begin():
-            rows = session.execute(
-                select(*pk, column.cast(raw)).where(column.isnot(None))
-            ).all()
+            rows = session.execute(select(*pk, column.cast(raw)).where(column.isnot(None))).all()
             for *keys, token in rows:
                 if token.startswith(current):
                     continue
                 value = column.type.process_result_value(token, engine.dialect)
                 where = [c == k for c, k in zip(pk, keys, strict=True)]
                 session.execute(
-                    table.update().where(*where).values({column.name: value})
+                    table.update().where(*where).values({**unchanged, column.name: value})
                 )
                 changed += 1
     with Session(engine) as session, session.begin():
@@ -215,4 +232,3 @@ def reencrypt(engine: Engine, ring: Keyring, batch: int = 500) -> int:
             if check.key_id != ring.current_id:
                 session.delete(check)
     return changed
-

@@ -27,6 +27,7 @@ from bot.wechat.api import connect
 from models import Base
 from models.database import make_engine
 from models.migrate import recreate
+from models.seed import seed_programmes
 
 TOKEN = "testtoken123"
 APP_ID = "wx1234567890abcdef"
@@ -100,8 +101,11 @@ def make_app(migrated, fake_server, tmp_path):
         sections.setdefault("outbox", {}).setdefault("media_dir", str(tmp_path / "media"))
         app = create_app(make_settings(migrated, fake_server[1] + "/cgi-bin/", **sections))
         app.config["TESTING"] = True
-        if not built:  # every test starts from empty tables
-            empty_tables(app.extensions["unionbot"].engine)
+        if not built:  # every test starts from empty tables and the seeded programmes
+            runtime = app.extensions["unionbot"]
+            empty_tables(runtime.engine)
+            with runtime.session_factory.begin() as session:
+                seed_programmes(session)
         built.append(app)
         return app
 

@@ -88,7 +88,7 @@ def test_chat_through_stdin_uses_the_real_webhook(tmp_path):
     assert "明文模式" in result.stdout
     assert "欢迎关注射阳县总工会" in result.stdout
     assert "回复数字或关键词" in result.stdout
-    assert "如需人工帮助" in result.stdout
+    assert "已记录您的人工服务请求" in result.stdout
     stored = rows(tmp_path, "SELECT msg_type, event, content FROM deliveries ORDER BY id")
     demo_keyring = load_settings(env={}).security.keyring()
     assert [
@@ -120,7 +120,7 @@ def test_serve_answers_wechat_over_real_http(tmp_path):
         chatted = unionbot(
             "chat", "--url", base, "--openid", "o_cli", cwd=tmp_path, env=env, stdin="人工\n"
         )
-        assert "如需人工帮助" in chatted.stdout
+        assert "已记录您的人工服务请求" in chatted.stdout
     assert {r[0] for r in rows(tmp_path, "SELECT openid FROM followers")} == {"o_http", "o_cli"}
 
 

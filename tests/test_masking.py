@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.masking import mask_text
+from handlers.masking import mask_text
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ class TestMenuAndKeywords:
         assert answer.text.startswith(MENU)
         assert "帮扶" in answer.text and "竞赛" in answer.text and "普惠" in answer.text
 
-    @pytest.mark.parametrize(("key", "expected"), [("HELP", MENU), ("STAFF", "人工帮助")])
+    @pytest.mark.parametrize(("key", "expected"), [("HELP", MENU), ("STAFF", "人工服务请求")])
     def test_menu_clicks_route_like_keywords(self, wechat, key, expected):
         clicked = wechat.send_event("o_worker", "CLICK", key)
         assert expected in clicked.text

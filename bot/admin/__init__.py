@@ -8,7 +8,7 @@ from flask_wtf import CSRFProtect
 
 from bot.admin import views
 from bot.admin.views import bp
-from bot.masking import mask_text
+from handlers.masking import mask_text
 from models.staff import StaffUser
 
 csrf = CSRFProtect()

@@ -21,7 +21,6 @@ depends_on = None
 
 # (table, primary key, column, was JSON)
 COLUMNS = [
-    ("conversations", "follower_id", "data", True),
     ("deliveries", "id", "payload", True),
     ("deliveries", "id", "replies", True),
     ("deliveries", "id", "content", False),
@@ -40,6 +39,23 @@ def _rewrite(table: str, pk: str, column: str, convert) -> None:
         )
 
 
+def _create_conversations(data_type: sa.types.TypeEngine, key: list[str]) -> None:
+    op.create_table(
+        "conversations",
+        sa.Column("follower_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                  nullable=False),
+        sa.Column("flow", sa.String(length=64), nullable=False),
+        sa.Column("step", sa.String(length=64), nullable=False),
+        sa.Column("data", data_type, nullable=False),
+        sa.Column("started_at", models.base.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["follower_id"], ["followers.id"],
+                                name=op.f("fk_conversations_follower_id_followers"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint(*key, name=op.f("pk_conversations")),
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "key_checks",
@@ -48,6 +64,10 @@ def upgrade() -> None:
         sa.Column("created_at", models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key_id", name=op.f("pk_key_checks")),
     )
+    # No flow used conversations before this revision: recreate the table with
+    # one row per (follower, flow) and encrypted drafts.
+    op.drop_table("conversations")
+    _create_conversations(sa.Text(), ["follower_id", "flow"])
     for table, _, column, was_json in COLUMNS:
         if was_json:
             with op.batch_alter_table(table) as batch:
@@ -73,4 +93,6 @@ def downgrade() -> None:
                     type_=sa.JSON(),
                     postgresql_using=f"{column}::json",
                 )
+    op.drop_table("conversations")
+    _create_conversations(sa.JSON(), ["follower_id"])
     op.drop_table("key_checks")

@@ -21,3 +21,24 @@ def mask_text(value: str | None) -> str:
         return ""
     masked = mask_id_number(value)
     return MOBILE.sub(lambda m: m.group(1) + "****" + m.group(2), masked)
+
+
+def mask_bank_card(value: str) -> str:
+    """Only the last four digits: ``**** 1234``."""
+    return f"**** {value[-4:]}" if len(value) > 4 else "****"
+
+
+def mask_name(value: str) -> str:
+    """For the public notice (公示): ``王秀梅`` → ``王*梅``, ``王梅`` → ``王*``."""
+    if len(value) <= 1:
+        return value
+    if len(value) == 2:
+        return value[0] + "*"
+    return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
+def mask_value(kind: str, value: str) -> str:
+    """A form answer as shown back on screen, masked by the field's kind."""
+    if kind == "bank_card":
+        return mask_bank_card(value)
+    return mask_text(value)

@@ -1,0 +1,341 @@
+"""Aid applications in the chat: choosing a programme, its form, the rules, submitting.
+
+The programmes, their fields, proofs, windows and texts are data
+(:mod:`models.seed`); the amounts behind hardship grading are config
+(``[aid]``). This module supplies the rules that need the database and turns a
+confirmed draft into an application with a reference number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+
+from handlers import forms
+from handlers.forms import Field, Form, Refused
+from handlers.messages import Inbound, Reply, Text
+from handlers.state import State
+from models.aid import (
+    SUBMITTED,
+    AidApplication,
+    AidProgramme,
+    ApplicationProof,
+    Window,
+    child_key,
+    find_by_key,
+    get_programme,
+    next_reference,
+    open_key,
+    person_hash,
+    programmes,
+    record_event,
+)
+from models.consent import PRIVACY, PUBLICITY, record_consent
+from models.conversation import end_conversation, save_conversation
+
+FLOW = "aid"
+PICK = "aid_pick"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_today(state: State) -> dt.date:
+    return state.now.astimezone(SHANGHAI).date()
+
+
+def window(state: State, programme: AidProgramme) -> Window:
+    return programme.window(local_today(state))
+
+
+def texts(state: State, template: str, programme: AidProgramme) -> str:
+    union = state.settings.union
+    return template.format(
+        hotline=union.hotline,
+        provincial_hotline=union.provincial_hotline,
+        office=union.office,
+        programme=f"{programme.name}申请",
+    )
+
+
+def _md(month_day: str) -> str:
+    month, day = month_day.split("-")
+    return f"{int(month)}月{int(day)}日"
+
+
+def window_text(programme: AidProgramme) -> str:
+    if not programme.opens or not programme.closes:
+        return "全年受理"
+    wraps = programme.opens > programme.closes
+    return f"每年{_md(programme.opens)}至{'次年' if wraps else ''}{_md(programme.closes)}"
+
+
+def closed_text(state: State, programme: AidProgramme) -> str:
+    opening = window(state, programme).next_opening
+    when = f"，下次{opening.year}年{opening.month}月{opening.day}日开始" if opening else ""
+    union = state.settings.union
+    return (
+        f"{programme.name}的申报时间为{window_text(programme)}，现在不在申报期{when}。"
+        f"如有急难情况，请拨打职工服务热线 {union.hotline} 或到{union.office}咨询。"
+    )
+
+
+def describe(state: State, programme: AidProgramme) -> str:
+    """What a worker asks before applying: who, what to bring, how much, when."""
+    definition = programme.definition
+    lines = [f"【{programme.name}】", f"对象：{programme.summary}"]
+    if definition.get("proofs"):
+        lines.append("需要材料（拍照发送）：" + "、".join(definition["proofs"]))
+    if definition.get("amounts"):
+        lines.append(f"标准：{definition['amounts']}")
+    lines.append(f"申报时间：{window_text(programme)}")
+    if definition.get("process"):
+        lines.append(f"办理：{definition['process']}")
+    return "\n".join(lines)
+
+
+# --- choosing a programme -------------------------------------------------
+
+
+def aid_menu(message: Inbound, state: State) -> list[Reply]:
+    """``帮扶``: the programmes, numbered, open ones first; a number picks one."""
+    listed = programmes(state.session)
+    if not listed:
+        return [
+            Text(f"暂时没有可以在线申请的帮扶项目，请拨打 {state.settings.union.hotline} 咨询。")
+        ]
+    lines = ["可以在线申请的帮扶项目："]
+    for number, programme in enumerate(listed, 1):
+        status = "可申请" if window(state, programme).open else f"{window_text(programme)}受理"
+        lines.append(f"{number} {programme.name}（{status}）")
+    lines.append(
+        "回复数字查看条件并开始申请；也可以直接说您的情况，例如“孩子考上大学能申请助学吗”。"
+    )
+    _offer(state, [p.code for p in listed])
+    return [Text("\n".join(lines))]
+
+
+def _offer(state: State, codes: list[str]) -> None:
+    save_conversation(
+        state.session, state.follower.id, PICK, {"step": "pick", "codes": codes}, state.now
+    )
+
+
+def continue_pick(message: Inbound, state: State) -> list[Reply] | None:
+    """The answer to a programme list or to "回复“申请”开始": pick one, or move on."""
+    codes = state.conversation.data.get("codes", [])
+    text = forms.fold(message.text)
+    end_conversation(state.session, state.conversation)
+    state.conversation = None
+    code = None
+    if text.isdigit() and 1 <= int(text) <= len(codes):
+        code = codes[int(text) - 1]
+    elif len(codes) == 1 and text in (
+        "申请",
+        "开始",
+        "开始申请",
+        "好",
+        "好的",
+        "是",
+        "要",
+        "我要申请",
+    ):
+        code = codes[0]
+    if code is None:
+        return None
+    programme = get_programme(state.session, code)
+    return start_application(state, programme) if programme else None
+
+
+def start_application(state: State, programme: AidProgramme) -> list[Reply]:
+    if not programme.active:
+        return [Text(f"{programme.name}暂停在线受理，请拨打 {state.settings.union.hotline} 咨询。")]
+    if not window(state, programme).open:
+        return [Text(closed_text(state, programme))]
+    intro = describe(state, programme) + "\n\n下面开始填写申请，大约需要5分钟。"
+    return forms.start(state, build_form(state, programme), intro=intro)
+
+
+def offer_details(state: State, programme: AidProgramme) -> list[Reply]:
+    """Answer a question about a programme, and offer to start."""
+    info = describe(state, programme)
+    if window(state, programme).open:
+        _offer(state, [programme.code])
+        return [Text(f"{info}\n\n符合条件的话，回复“申请”开始填写。")]
+    return [Text(f"{info}\n\n{closed_text(state, programme)}")]
+
+
+# --- the form -------------------------------------------------------------
+
+
+def build_form(state: State, programme: AidProgramme) -> Form:
+    definition = programme.definition
+    fields = []
+    for entry in definition["fields"]:
+        field = Field.from_dict(entry)
+        if field.key == "privacy_consent":
+            notice = texts(state, definition["privacy_notice"], programme)
+            field = Field.from_dict(
+                {
+                    **entry,
+                    "prompt": f"{notice}\n\n{field.prompt}",
+                    "refusal": texts(state, definition["privacy_refusal"], programme),
+                }
+            )
+        fields.append(field)
+    return Form(
+        flow=FLOW,
+        code=programme.code,
+        title=f"{programme.name}申请",
+        fields=tuple(fields),
+        proofs=tuple(definition.get("proofs", ())),
+        proofs_required=bool(definition.get("proofs_required")),
+    )
+
+
+def grade(state: State, answers: dict[str, Any]) -> str | None:
+    """深度 / 相对 / 意外致困 from the answers and the configured 低保 standard (provisional)."""
+    if "household_size" not in answers or "monthly_income" not in answers:
+        return None
+    aid = state.settings.aid
+    per_capita = (answers["monthly_income"] - answers.get("rigid_expense", 0)) / answers[
+        "household_size"
+    ]
+    if per_capita < aid.dibao_monthly_yuan:
+        return "深度困难"
+    if per_capita < aid.dibao_monthly_yuan * aid.relative_multiplier:
+        return "相对困难"
+    yearly_income = answers["monthly_income"] * 12
+    if answers.get("emergency_cost", 0) > aid.accident_cost_ratio * yearly_income:
+        return "意外致困"
+    return None
+
+
+class AidApplicationForm:
+    """The :class:`~handlers.forms.FormOwner` of aid programmes."""
+
+    def load(self, state: State, code: str) -> Form | None:
+        programme = get_programme(state.session, code)
+        if programme is None or not programme.active:
+            return None
+        return build_form(state, programme)
+
+    def check(
+        self, state: State, form: Form, field: Field, value: Any, answers: dict
+    ) -> str | None:
+        programme = get_programme(state.session, form.code)
+        season = window(state, programme).season
+        if field.kind == "consent":
+            kind = PRIVACY if field.key == "privacy_consent" else PUBLICITY
+            record_consent(
+                state.session,
+                state.follower.id,
+                kind,
+                f"aid:{form.code}",
+                programme.definition.get("notice_version", ""),
+                value,
+                state.now,
+            )
+            return None
+        if field.key == "id_number":
+            existing = find_by_key(
+                state.session, AidApplication.open_key, open_key(form.code, season, value)
+            )
+            if existing is not None:
+                return self._duplicate(state, programme, existing, "该身份证号")
+        if field.key == "child_id_number":
+            if value == answers.get("id_number"):
+                return "学生身份证号不能和申请人相同，请输入子女的身份证号。"
+            existing = find_by_key(
+                state.session, AidApplication.child_key, child_key(form.code, season, value)
+            )
+            if existing is not None:
+                return self._duplicate(state, programme, existing, "这名学生")
+        if field.key == "diagnosis_date" and int(value[:4]) != local_today(state).year:
+            hotline = state.settings.union.hotline
+            return f"{programme.name}受理当年确诊的疾病；往年确诊的请拨打 {hotline} 咨询其他帮扶。"
+        if field.key == "out_of_pocket":
+            if value <= 0:
+                return "个人自付费用应大于0元。"
+            if value > answers.get("medical_cost", value):
+                return "个人自付不能超过医疗总费用，请核对。"
+        return None
+
+    def _duplicate(
+        self, state: State, programme: AidProgramme, existing: AidApplication, who: str
+    ) -> str:
+        yours = existing.follower_id == state.follower.id
+        detail = f"（编号 {existing.reference}，{existing.status_label}）" if yours else ""
+        return (
+            f"{who}今年已经申请过{programme.name}{detail}，每人每年只能有一份在办申请。"
+            "如需为家人申请，请输入家人的信息；回复“取消”退出。"
+        )
+
+    def notes(self, state: State, form: Form, answers: dict) -> list[str]:
+        programme = get_programme(state.session, form.code)
+        if not programme.definition.get("grading"):
+            return []
+        result = grade(state, answers)
+        if result is None:
+            return [
+                "初步评估：按您填写的收入暂不属于困难家庭标准，仍可提交，由工作人员核实（以审核结果为准）。"
+            ]
+        return [f"初步评估：{result}（仅供参考，以审核结果为准）。"]
+
+    def submit(self, state: State, form: Form, answers: dict, proofs: list[dict]) -> list[Reply]:
+        programme = get_programme(state.session, form.code)
+        season = window(state, programme).season
+        grading = grade(state, answers) if programme.definition.get("grading") else None
+        application = AidApplication(
+            programme_code=programme.code,
+            follower_id=state.follower.id,
+            season=season,
+            status=SUBMITTED,
+            answers=answers,
+            grade=grading,
+            publicity_consent=bool(answers.get("publicity_consent")),
+            id_hash=person_hash(answers["id_number"]),
+            open_key=open_key(programme.code, season, answers["id_number"]),
+            child_key=(
+                child_key(programme.code, season, answers["child_id_number"])
+                if answers.get("child_id_number")
+                else None
+            ),
+            submitted_at=state.now,
+            updated_at=state.now,
+        )
+        try:
+            with state.session.begin_nested():
+                application.reference = next_reference(
+                    state.session, state.settings.union.reference_prefix, local_today(state).year
+                )
+                state.session.add(application)
+                state.session.flush()
+        except IntegrityError:
+            # Another delivery submitted the same person (or child) a moment ago.
+            raise Refused(
+                f"该身份证号今年已经有一份{programme.name}申请在办理中，不能重复提交。"
+                f"回复“我的申请”查看，或回复“取消”放弃这份草稿。"
+            ) from None
+        application.status = SUBMITTED
+        record_event(state.session, application, "draft", "worker", None, state.now)
+        for proof in proofs:
+            state.session.add(
+                ApplicationProof(
+                    application_id=application.id,
+                    media_id=proof["media_id"],
+                    received_at=dt.datetime.fromisoformat(proof["received_at"]),
+                )
+            )
+        lines = [
+            f"提交成功！您的申请编号：{application.reference}",
+            f"接下来：{programme.definition.get('process', '工作人员会尽快审核。')}",
+        ]
+        if grading:
+            lines.append(f"初步评估：{grading}（仅供参考，以审核结果为准）。")
+        lines.append(f"回复“查询 {application.reference}”查看进度；审核有结果时我们会通知您。")
+        return [Text("\n".join(lines))]
+
+
+forms.register(FLOW, AidApplicationForm())

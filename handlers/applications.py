@@ -1,0 +1,227 @@
+"""A worker's own applications: list, one in detail, withdraw, add what staff asked for."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from handlers import forms
+from handlers.aid import SHANGHAI
+from handlers.forms import Field, Form
+from handlers.messages import Inbound, Reply, Text
+from handlers.state import State
+from models.aid import (
+    NEEDS_INFO,
+    UNDER_REVIEW,
+    WITHDRAWN,
+    AidApplication,
+    ApplicationProof,
+    applications_of,
+    find_application,
+    transition,
+)
+from models.conversation import end_conversation, save_conversation
+
+WITHDRAW = "aid_withdraw"
+SUPPLEMENT = "aid_supplement"
+REFERENCE = re.compile(r"([A-Za-z]{1,8})-?(\d{4})-?(\d{6})")
+COMMAND = re.compile(r"(查询|查看|进度|撤回|撤销|补充|补交)\s*[:：]?\s*(\S+)")
+
+
+def _when(moment: dt.datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def _own(state: State, reference: str) -> AidApplication | None:
+    """The application if it is the worker's own; others' look the same as missing ones."""
+    match = REFERENCE.fullmatch(reference)
+    if not match:
+        return None
+    prefix, year, number = match.groups()
+    application = find_application(state.session, f"{prefix.upper()}-{year}-{number}")
+    if application is None or application.follower_id != state.follower.id:
+        return None
+    return application
+
+
+def _not_found(reference: str) -> list[Reply]:
+    return [Text(f"没有找到编号为 {reference} 的申请。回复“我的申请”查看您的全部申请。")]
+
+
+def my_applications(message: Inbound, state: State) -> list[Reply]:
+    """``我的申请`` / ``查询进度``: each application with its status and last update."""
+    rows = applications_of(state.session, state.follower.id)
+    if not rows:
+        return [Text("您还没有提交过帮扶申请。回复“帮扶”查看可以申请的项目。")]
+    lines = ["您的申请："]
+    for row in rows[:10]:
+        updated = _when(row.updated_at)
+        lines.append(f"{row.reference} {row.programme.name}｜{row.status_label}｜更新于 {updated}")
+    lines.append("回复“查询 编号”查看详情；未审结的申请可回复“撤回 编号”撤回。")
+    if any(row.status == NEEDS_INFO for row in rows):
+        lines.append("需补充材料的申请，回复“补充 编号”补交。")
+    return [Text("\n".join(lines))]
+
+
+def command(message: Inbound, state: State) -> list[Reply] | None:
+    """``查询 / 撤回 / 补充 <编号>``; None if the text is not one of them."""
+    match = COMMAND.fullmatch(forms.fold(message.text))
+    if not match or not REFERENCE.fullmatch(match.group(2)):
+        return None
+    verb, reference = match.groups()
+    application = _own(state, reference)
+    if application is None:
+        return _not_found(reference)
+    if verb in ("撤回", "撤销"):
+        return _ask_withdraw(state, application)
+    if verb in ("补充", "补交"):
+        return _start_supplement(state, application)
+    return [Text(details(application))]
+
+
+STATUS_WORDS = {
+    "submitted": "已提交",
+    "under_review": "进入审核",
+    "needs_info": "需要补充材料",
+    "approved": "审核通过",
+    "rejected": "未通过",
+    "paid": "资金已发放",
+    "withdrawn": "已撤回",
+}
+
+
+def details(application: AidApplication) -> str:
+    lines = [
+        f"申请编号：{application.reference}",
+        f"项目：{application.programme.name}",
+        f"状态：{application.status_label}",
+        f"提交时间：{_when(application.submitted_at)}",
+        f"照片材料：{len(application.proofs)}张",
+        "办理记录：",
+    ]
+    for event in application.events[-6:]:
+        label = STATUS_WORDS.get(event.to_status, event.to_status)
+        comment = f"（{event.comment}）" if event.comment and event.actor != "worker" else ""
+        lines.append(f"· {_when(event.at)} {label}{comment}")
+    if application.status == NEEDS_INFO:
+        lines.append(f"请回复“补充 {application.reference}”补交材料。")
+    elif application.undecided:
+        lines.append(f"如需撤回，回复“撤回 {application.reference}”。")
+    return "\n".join(lines)
+
+
+# --- withdrawing, after a confirmation ------------------------------------
+
+
+def _ask_withdraw(state: State, application: AidApplication) -> list[Reply]:
+    if not application.undecided:
+        return [Text(f"申请 {application.reference} 已{application.status_label}，不能撤回。")]
+    save_conversation(
+        state.session,
+        state.follower.id,
+        WITHDRAW,
+        {"step": "confirm", "reference": application.reference},
+        state.now,
+    )
+    return [
+        Text(
+            f"确定要撤回申请 {application.reference}（{application.programme.name}）吗？"
+            "撤回后需要重新申请。回复“是”撤回，回复“否”保留。"
+        )
+    ]
+
+
+def continue_withdraw(message: Inbound, state: State) -> list[Reply] | None:
+    reference = state.conversation.data["reference"]
+    answer = forms.fold(message.text)
+    end_conversation(state.session, state.conversation)
+    state.conversation = None
+    if answer in ("否", "不", "不撤回", "保留", "算了", "2"):
+        return [Text(f"好的，申请 {reference} 保留，继续办理。")]
+    if answer not in ("是", "确定", "撤回", "确认", "1"):
+        return None
+    application = _own(state, reference)
+    if application is None or not application.undecided:
+        return [Text(f"申请 {reference} 已不能撤回。")]
+    transition(state.session, application, WITHDRAWN, "worker", "本人在公众号撤回", state.now)
+    return [Text(f"申请 {reference} 已撤回。需要时可以重新申请。")]
+
+
+# --- adding information staff asked for ------------------------------------
+
+
+def _start_supplement(state: State, application: AidApplication) -> list[Reply]:
+    if application.status != NEEDS_INFO:
+        return [
+            Text(f"申请 {application.reference} 目前不需要补充材料（{application.status_label}）。")
+        ]
+    form = SupplementForm().load(state, application.reference)
+    return forms.start(state, form)
+
+
+def staff_request(application: AidApplication) -> str:
+    asked = [e for e in application.events if e.to_status == NEEDS_INFO]
+    return asked[-1].comment if asked and asked[-1].comment else "请补充相关材料"
+
+
+class SupplementForm:
+    """A short form for what staff asked: a note and photos, then back to review."""
+
+    def load(self, state: State, code: str) -> Form | None:
+        application = _own(state, code)
+        if application is None or application.status != NEEDS_INFO:
+            return None
+        note = Field(
+            key="note",
+            label="补充说明",
+            prompt=f"工作人员的要求：{staff_request(application)}\n请回复补充说明。",
+            optional=True,
+            max_length=300,
+        )
+        return Form(
+            flow=SUPPLEMENT,
+            code=application.reference,
+            title=f"申请 {application.reference} 的补充材料",
+            fields=(note,),
+            proofs=("工作人员要求补充的材料",),
+        )
+
+    def check(self, state, form, field, value, answers) -> str | None:
+        return None
+
+    def notes(self, state, form, answers) -> list[str]:
+        return []
+
+    def submit(self, state: State, form: Form, answers: dict[str, Any], proofs: list[dict]):
+        application = _own(state, form.code)
+        for proof in proofs:
+            state.session.add(
+                ApplicationProof(
+                    application_id=application.id,
+                    media_id=proof["media_id"],
+                    received_at=dt.datetime.fromisoformat(proof["received_at"]),
+                )
+            )
+        note = answers.get("note") or f"补交照片{len(proofs)}张"
+        transition(state.session, application, UNDER_REVIEW, "worker", note, state.now)
+        return [Text(f"已收到补充材料，申请 {application.reference} 重新进入审核。")]
+
+
+def needs_info_reminder(state: State) -> list[Reply]:
+    """Offered with the reply to any message while staff wait for the worker's information."""
+    if state.follower is None:
+        return []
+    waiting = [
+        a for a in applications_of(state.session, state.follower.id) if a.status == NEEDS_INFO
+    ]
+    return [
+        Text(
+            f"您的申请 {a.reference}（{a.programme.name}）需要补充：{staff_request(a)}。"
+            f"回复“补充 {a.reference}”在这里补交。"
+        )
+        for a in waiting[:2]
+    ]
+
+
+forms.register(SUPPLEMENT, SupplementForm())

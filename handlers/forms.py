@@ -1,0 +1,441 @@
+"""A multi-turn form over chat: one question per message, answers kept in the database.
+
+A :class:`Form` is data: fields in order, each with a prompt, a kind (which
+picks its validator), choices and a condition. Its owner (aid, competition
+sign-up …) supplies the form, rules that need the database (:meth:`FormOwner.check`)
+and what happens on submit. The engine does the rest, the same way for every
+owner: control words, re-asking with the reason, photos for proofs, a numbered
+summary with ``修改 N`` and ``确认``, and a pause after idle time.
+
+The draft lives in the follower's :class:`~models.Conversation` row (encrypted),
+changed only inside the delivery's transaction under the follower's lock, so a
+restart or a second worker process carries on where the worker left off, and
+two copies of one message cannot both advance it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from handlers.masking import mask_value
+from handlers.menu import staff_contact_text
+from handlers.messages import Inbound, Reply, Text
+from handlers.state import State
+from handlers.validators import Invalid, validator_for
+from models.conversation import end_conversation, save_conversation
+from models.handoff import record_handoff
+from models.outbox import MEDIA, enqueue
+
+CONTROL_HINT = "（回复“上一步”返回，“重填”重来，“取消”退出，“人工”找工作人员）"
+SUMMARY = "summary"
+PROOFS = "proofs"
+FINISH_PROOFS = {"完成", "好了", "发完了", "没有了", "结束"}
+SKIP_PROOFS = {"跳过", "以后补", "稍后补交", "没有"}
+CONFIRM = {"确认", "提交", "确认提交", "确定", "是", "对", "ok"}
+YES = {"是", "确定", "确认", "对", "好", "1", "y", "yes"}
+NO = {"否", "不", "不是", "继续", "2", "n", "no", "算了"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One question; ``when`` ({"field": key, "equals" | "in" | "not": …}) makes it conditional."""
+
+    key: str
+    label: str
+    prompt: str
+    kind: str = "text"
+    choices: tuple[str, ...] = ()
+    optional: bool = False
+    when: Mapping[str, Any] | None = None
+    max_length: int = 200
+    minimum: int | None = None
+    maximum: int | None = None
+    unit: str = ""
+    # Consent that must be given to go on; refusing ends the form with ``refusal``.
+    required: bool = False
+    refusal: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Field:
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in data.items() if k in known}
+        values["choices"] = tuple(values.get("choices", ()))
+        return cls(**values)
+
+    def applies(self, answers: Mapping[str, Any]) -> bool:
+        """Whether to ask: always, or per ``when`` = {field, equals | in | not}."""
+        if not self.when:
+            return True
+        if self.when["field"] not in answers:
+            return False
+        value = answers[self.when["field"]]
+        if "equals" in self.when:
+            return value == self.when["equals"]
+        if "in" in self.when:
+            return value in self.when["in"]
+        return value != self.when["not"]
+
+    def show(self, value: Any) -> str:
+        """The answer as the worker sees it: masked where sensitive."""
+        if isinstance(value, bool):
+            if self.kind == "consent":
+                return "同意" if value else "不同意"
+            return "是" if value else "否"
+        if value is None or value == "":
+            return "（未填）"
+        if self.kind == "money":
+            return f"{value}元"
+        if self.kind == "count":
+            return f"{value}{self.unit or '人'}"
+        return mask_value(self.kind, str(value))
+
+    def question(self) -> str:
+        text = self.prompt
+        if self.kind == "choice":
+            text += "\n" + "\n".join(f"{n} {c}" for n, c in enumerate(self.choices, 1))
+        elif self.kind in ("yes_no",):
+            text += "（回复 是 或 否）"
+        elif self.kind == "consent":
+            text += "\n回复“同意”继续" + (
+                "，回复“不同意”" if not self.required else "；不同意请回复“不同意”"
+            )
+        if self.optional:
+            text += "（没有可回复“无”）"
+        return text
+
+
+@dataclass(frozen=True)
+class Form:
+    flow: str  # which FormOwner handles it
+    code: str  # which of the owner's forms (a programme, a competition)
+    title: str  # 金秋助学申请
+    fields: tuple[Field, ...]
+    proofs: tuple[str, ...] = ()  # photos asked for; empty means no photo step
+    proofs_required: bool = False
+
+    def field(self, key: str) -> Field | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+    def expected_steps(self, answers: Mapping[str, Any]) -> int:
+        """How many questions to expect, counting those whose condition is still open."""
+        undecided = [f for f in self.fields if f.when and f.when["field"] not in answers]
+        return len(self.steps(answers)) + len(undecided)
+
+    def steps(self, answers: Mapping[str, Any]) -> list[str]:
+        keys = [f.key for f in self.fields if f.applies(answers)]
+        return [*keys, PROOFS] if self.proofs else keys
+
+
+class Refused(Exception):
+    """Raised by :meth:`FormOwner.submit` to keep the draft and tell the worker why."""
+
+
+class FormOwner(Protocol):
+    def load(self, state: State, code: str) -> Form | None:
+        """The form behind ``code``, or None if it is gone (closed, deleted)."""
+
+    def check(
+        self, state: State, form: Form, field: Field, value: Any, answers: dict
+    ) -> str | None:
+        """A rule that needs the database; return the reason to refuse ``value``."""
+
+    def notes(self, state: State, form: Form, answers: dict) -> list[str]:
+        """Extra lines under the summary (e.g. a provisional grade)."""
+
+    def submit(self, state: State, form: Form, answers: dict, proofs: list[dict]) -> list[Reply]:
+        """Turn the confirmed draft into a record; reply with what happens next."""
+
+
+OWNERS: dict[str, FormOwner] = {}
+
+
+def register(flow: str, owner: FormOwner) -> None:
+    OWNERS[flow] = owner
+
+
+def fold(text: str) -> str:
+    """Phone-keyboard input: full-width forms folded, spaces trimmed and collapsed."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"\s+", " ", folded).strip()
+
+
+def start(state: State, form: Form, intro: str = "") -> list[Reply]:
+    """Open ``form`` for the worker (replacing any draft) and ask the first question."""
+    draft = {
+        "code": form.code,
+        "title": form.title,
+        "answers": {},
+        "proofs": [],
+        "step": form.steps({})[0],
+    }
+    save_conversation(state.session, state.follower.id, form.flow, draft, state.now)
+    prompt = _prompt(form, draft)
+    return [Text(f"{intro}\n\n{prompt}" if intro else prompt)]
+
+
+def idle_limit(state: State) -> dt.timedelta:
+    return dt.timedelta(minutes=state.settings.forms.idle_minutes)
+
+
+def continue_form(message: Inbound, state: State) -> list[Reply] | None:
+    """Take the worker's next message into their open form.
+
+    Returns None when the message is not for the form (the draft is paused and
+    the worker asked something else): the caller routes it as usual.
+    """
+    conversation = state.conversation
+    owner = OWNERS[conversation.flow]
+    draft = dict(conversation.data)
+    form = owner.load(state, draft.get("code", ""))
+    if form is None:
+        end_conversation(state.session, conversation)
+        return [Text("您之前填写的表单已停止受理，草稿已删除。回复“帮助”查看菜单。")]
+    text = fold(message.text)
+
+    if not draft.get("paused") and state.now - conversation.updated_at > idle_limit(state):
+        draft["paused"] = True
+        _save(state, form, draft)
+        return [Text(pause_notice(form.title))]
+    if draft.get("paused"):
+        if text == "继续":
+            draft["paused"] = False
+            _save(state, form, draft)
+            return [Text(_prompt(form, draft))]
+        if text == "取消":
+            return _cancel(state, form)
+        return None
+
+    if draft.get("confirming"):
+        return _answer_confirmation(state, form, draft, text)
+    if message.kind == "image":
+        return _photo(state, form, draft, message)
+    if message.kind not in ("text", "voice"):
+        return [Text("这一步请回复文字。\n\n" + _prompt(form, draft))]
+
+    control = CONTROLS.get(text)
+    if control:
+        return control(state, form, draft)
+    step = draft["step"]
+    if step == SUMMARY:
+        return _at_summary(state, owner, form, draft, text)
+    if step == PROOFS:
+        return _at_proofs(state, form, draft, text)
+    return _answer(state, owner, form, draft, text)
+
+
+def pause_notice(title: str) -> str:
+    return f"您有一份未完成的{title}，回复“继续”接着填，回复“取消”放弃。"
+
+
+def _save(state: State, form: Form, draft: dict) -> None:
+    save_conversation(state.session, state.follower.id, form.flow, draft, state.now)
+
+
+def _prompt(form: Form, draft: dict, before: str = "") -> str:
+    answers = draft["answers"]
+    step = draft["step"]
+    if step == SUMMARY:
+        body = _summary(form, draft)
+    elif step == PROOFS:
+        got = len(draft["proofs"])
+        body = (
+            "请拍照发送以下材料：" + "、".join(form.proofs) + "。\n"
+            f"已收到{got}张。发完后回复“完成”"
+            + ("" if form.proofs_required else "，暂时没有可回复“跳过”，之后补交")
+            + "。"
+        )
+    else:
+        field = form.field(step)
+        steps = form.steps(answers)
+        position = steps.index(step) + 1 if step in steps else 1
+        body = f"【{form.title} {position}/{form.expected_steps(answers)}】\n{field.question()}"
+        if step in answers:
+            body += f"\n（原来填的是：{field.show(answers[step])}）"
+    hint = "" if step == SUMMARY else "\n" + CONTROL_HINT
+    return f"{before}{body}{hint}"
+
+
+def _summary(form: Form, draft: dict) -> str:
+    answers = draft["answers"]
+    lines = ["请核对您填写的信息："]
+    lines += [
+        f"{n} {f.label}：{f.show(answers[f.key])}"
+        for n, f in enumerate(_editable(form, answers), 1)
+    ]
+    if form.proofs:
+        lines.append(f"照片材料：{len(draft['proofs'])}张")
+    lines += draft.get("notes", [])
+    lines.append("回复“确认”提交；回复“修改 数字”修改某一项，例如“修改 2”；回复“取消”放弃。")
+    return "\n".join(lines)
+
+
+def _editable(form: Form, answers: dict) -> list[Field]:
+    """The summary's numbered lines: answers that can be changed (a consent that
+    must be given is not one of them)."""
+    return [f for f in form.fields if f.applies(answers) and f.key in answers and not f.required]
+
+
+def _advance(state: State, owner: FormOwner, form: Form, draft: dict) -> list[Reply]:
+    """Move to the first step still open; the summary once every step is done."""
+    answers = draft["answers"]
+    for key in list(answers):
+        field = form.field(key)
+        if field is None or not field.applies(answers):
+            del answers[key]  # an edit made this question moot
+    for step in form.steps(answers):
+        if step == PROOFS:
+            if not draft.get("proofs_done"):
+                draft["step"] = PROOFS
+                break
+        elif step not in answers:
+            draft["step"] = step
+            break
+    else:
+        draft["step"] = SUMMARY
+        draft["notes"] = owner.notes(state, form, answers)
+    _save(state, form, draft)
+    return [Text(_prompt(form, draft))]
+
+
+def _answer(state: State, owner: FormOwner, form: Form, draft: dict, text: str) -> list[Reply]:
+    field = form.field(draft["step"])
+    if field.optional and text in ("无", "没有", "跳过"):
+        value: Any = ""
+    else:
+        try:
+            value = validator_for(field)(text)
+        except Invalid as reason:
+            return [Text(_prompt(form, draft, before=f"{reason}。\n"))]
+    refusal = owner.check(state, form, field, value, draft["answers"])
+    if refusal:
+        return [Text(_prompt(form, draft, before=f"{refusal}\n"))]
+    if field.kind == "consent" and field.required and value is not True:
+        end_conversation(state.session, state.conversation)
+        return [Text(field.refusal)]
+    draft["answers"] = {**draft["answers"], field.key: value}
+    return _advance(state, owner, form, draft)
+
+
+def _at_summary(state: State, owner: FormOwner, form: Form, draft: dict, text: str) -> list[Reply]:
+    if text.lower() in CONFIRM:
+        try:
+            replies = owner.submit(state, form, draft["answers"], draft["proofs"])
+        except Refused as refusal:
+            return [Text(str(refusal))]
+        end_conversation(state.session, state.conversation)
+        return replies
+    edit = re.fullmatch(r"(?:修改|改)\s*第?(\d+)项?", text)
+    if edit:
+        fields = _editable(form, draft["answers"])
+        number = int(edit.group(1))
+        if not 1 <= number <= len(fields):
+            return [Text(f"没有第{number}项，请回复 1 到 {len(fields)} 之间的数字。")]
+        draft["step"] = fields[number - 1].key
+        _save(state, form, draft)
+        return [Text(_prompt(form, draft))]
+    if text in ("修改照片", "补充照片", "照片"):
+        draft["step"], draft["proofs_done"] = PROOFS, False
+        _save(state, form, draft)
+        return [Text(_prompt(form, draft))]
+    return [Text("请回复“确认”提交，或“修改 数字”修改某一项。\n\n" + _summary(form, draft))]
+
+
+def _at_proofs(state: State, form: Form, draft: dict, text: str) -> list[Reply]:
+    owner = OWNERS[form.flow]
+    if text in FINISH_PROOFS or text in SKIP_PROOFS:
+        if not draft["proofs"] and (form.proofs_required or text in FINISH_PROOFS):
+            if form.proofs_required:
+                return [Text("还没有收到照片。请拍照发送：" + "、".join(form.proofs) + "。")]
+            return [Text("还没有收到照片。请拍照发送材料，或回复“跳过”之后补交。")]
+        draft["proofs_done"] = True
+        return _advance(state, owner, form, draft)
+    return [Text(_prompt(form, draft, before="这一步请直接发送照片。\n"))]
+
+
+def _photo(state: State, form: Form, draft: dict, message: Inbound) -> list[Reply]:
+    if draft["step"] != PROOFS:
+        return [Text(_prompt(form, draft, before="现在还不需要照片，请先回答问题。\n"))]
+    limit = state.settings.forms.max_proofs
+    if len(draft["proofs"]) >= limit:
+        return [Text(f"照片最多{limit}张，已经够了。请回复“完成”。")]
+    if any(p["media_id"] == message.media_id for p in draft["proofs"]):
+        return [Text(f"这张照片已经收到了（共{len(draft['proofs'])}张）。")]
+    proof = {"media_id": message.media_id, "received_at": state.now.isoformat()}
+    draft["proofs"] = [*draft["proofs"], proof]
+    # WeChat keeps a photo's MediaId for three days: fetch it now, via the outbox.
+    enqueue(
+        state.session,
+        key=f"media:{message.media_id}",
+        channel=MEDIA,
+        kind="proof",
+        payload={"media_id": message.media_id},
+        follower_id=state.follower.id,
+    )
+    _save(state, form, draft)
+    return [Text(f"已收到第{len(draft['proofs'])}张。还有请继续发送，发完回复“完成”。")]
+
+
+def _ask_confirmation(action: str, question: str):
+    def ask(state: State, form: Form, draft: dict) -> list[Reply]:
+        draft["confirming"] = action
+        _save(state, form, draft)
+        return [Text(f"{question}回复“是”确认，回复“否”继续填写。")]
+
+    return ask
+
+
+def _answer_confirmation(state: State, form: Form, draft: dict, text: str) -> list[Reply]:
+    action = draft.pop("confirming")
+    if text.lower() in YES:
+        if action == "cancel":
+            return _cancel(state, form)
+        return start(state, form, intro="已清空，重新开始填写。")
+    if text.lower() in NO:
+        _save(state, form, draft)
+        return [Text(_prompt(form, draft))]
+    return [Text("请回复“是”或“否”。")]  # the question stays open: nothing was saved
+
+
+def _cancel(state: State, form: Form) -> list[Reply]:
+    end_conversation(state.session, state.conversation)
+    return [
+        Text(f"已取消{form.title}，填写的内容已删除。需要时可随时重新申请，回复“帮助”查看菜单。")
+    ]
+
+
+def _back(state: State, form: Form, draft: dict) -> list[Reply]:
+    steps = form.steps(draft["answers"])
+    step = draft["step"]
+    position = len(steps) if step == SUMMARY else steps.index(step) if step in steps else 0
+    if position == 0:
+        return [Text(_prompt(form, draft, before="已经是第一项了。\n"))]
+    draft["step"] = steps[position - 1]
+    if draft["step"] == PROOFS:
+        draft["proofs_done"] = False
+    _save(state, form, draft)
+    return [Text(_prompt(form, draft))]
+
+
+def _handoff(state: State, form: Form, draft: dict) -> list[Reply]:
+    topic = f"{form.title}（填到：{draft['step']}）"
+    record_handoff(state.session, state.follower.id, topic=topic, now=state.now)
+    return [Text(staff_contact_text(state) + "\n您填写的内容已保存，回复“继续”接着填。")]
+
+
+def _resume(state: State, form: Form, draft: dict) -> list[Reply]:
+    return [Text(_prompt(form, draft))]
+
+
+CONTROLS = {
+    "取消": _ask_confirmation("cancel", "确定要取消吗？已填写的内容将被删除。"),
+    "重填": _ask_confirmation("restart", "确定要清空重填吗？"),
+    "上一步": _back,
+    "返回": _back,
+    "人工": _handoff,
+    "继续": _resume,
+}

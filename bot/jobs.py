@@ -7,6 +7,7 @@ import logging
 
 from bot import Runtime
 from models.base import utcnow
+from models.conversation import purge_conversations_before
 from models.delivery import purge_deliveries_before
 
 log = logging.getLogger(__name__)
@@ -19,4 +20,14 @@ def purge_old_transcripts(runtime: Runtime) -> int:
         removed = purge_deliveries_before(session, utcnow() - dt.timedelta(days=days))
     if removed:
         log.info("purged %d messages older than %d days", removed, days)
+    return removed
+
+
+def purge_abandoned_drafts(runtime: Runtime) -> int:
+    """Delete unfinished forms nobody touched within the retention period (PIPL art. 19)."""
+    days = runtime.settings.forms.draft_retention_days
+    with runtime.session_factory.begin() as session:
+        removed = purge_conversations_before(session, utcnow() - dt.timedelta(days=days))
+    if removed:
+        log.info("purged %d drafts untouched for %d days", removed, days)
     return removed

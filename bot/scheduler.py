@@ -96,4 +96,13 @@ def build_scheduler(runtime: Runtime) -> tuple[BackgroundScheduler, Leadership]:
         max_instances=1,
         coalesce=True,
     )
+    scheduler.add_job(
+        leadership.guard(lambda: jobs.purge_abandoned_drafts(runtime)),
+        "cron",
+        hour=3,
+        minute=27,
+        id="purge_abandoned_drafts",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler, leadership

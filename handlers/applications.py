@@ -208,20 +208,18 @@ class SupplementForm:
         return [Text(f"已收到补充材料，申请 {application.reference} 重新进入审核。")]
 
 
-def needs_info_reminder(state: State) -> list[Reply]:
-    """Offered with the reply to any message while staff wait for the worker's information."""
-    if state.follower is None:
-        return []
+def needs_info_reminders(state: State) -> dict[str, Text]:
+    """By reference: what staff wait for, offered with replies until the worker adds it."""
     waiting = [
         a for a in applications_of(state.session, state.follower.id) if a.status == NEEDS_INFO
     ]
-    return [
-        Text(
+    return {
+        a.reference: Text(
             f"您的申请 {a.reference}（{a.programme.name}）需要补充：{staff_request(a)}。"
             f"回复“补充 {a.reference}”在这里补交。"
         )
         for a in waiting[:2]
-    ]
+    }
 
 
 forms.register(SUPPLEMENT, SupplementForm())

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
-from bot.admin import views
+from bot.admin import applications, views
 from bot.admin.views import bp
 from handlers.masking import mask_text
 from models.staff import StaffUser
@@ -30,4 +30,5 @@ def init_app(app: Flask) -> None:
     csrf.exempt("bot.webhook.deliver")
     app.jinja_env.filters["masked"] = mask_text
     app.jinja_env.filters["local_time"] = views.local_time
+    app.jinja_env.filters["actor"] = applications.actor_label
     app.register_blueprint(bp)

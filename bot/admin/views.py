@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models import Delivery, Follower, OutboxMessage
+from models import AidApplication, Delivery, Follower, OutboxMessage
+from models.aid import UNDECIDED
 from models.alerts import open_alerts
 from models.base import utcnow
 from models.delivery import recent_deliveries, transcript
@@ -98,9 +99,17 @@ def index():
             ),
         }
         deliveries = recent_deliveries(session)
+        undecided = dict(
+            session.execute(
+                select(AidApplication.status, func.count())
+                .where(AidApplication.status.in_(UNDECIDED))
+                .group_by(AidApplication.status)
+            ).all()
+        )
         return render_template(
             "admin/index.html",
             counts=counts,
+            undecided=undecided,
             deliveries=deliveries,
             alerts=open_alerts(session),
             outbox=count_by_status(session),

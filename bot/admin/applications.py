@@ -1,0 +1,323 @@
+"""Aid applications as staff review them: the list, one application, reveals and decisions.
+
+Personal numbers stay masked unless a staff member asks for one value, and
+each such reveal, each look at an application and each decision is written to
+the audit log (PIPL arts. 51 and 55). What was revealed never travels in a URL
+or a log line: the reveal is a POST, and the page after it learns *which*
+field to show from the signed session cookie, which holds the field's key only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import session as cookie
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from bot.admin.views import bp
+from handlers.forms import Field
+from handlers.masking import mask_name, mask_text
+from handlers.notices import notify_status
+from models.aid import (
+    NEEDS_INFO,
+    REJECTED,
+    STATUS_LABELS,
+    TRANSITIONS,
+    UNDECIDED,
+    AidApplication,
+    AidProgramme,
+    ApplicationProof,
+    TransitionError,
+    find_application,
+    programmes,
+    transition,
+)
+from models.audit import audit, audit_trail
+from models.database import serialised
+from models.media import find_media
+
+PER_PAGE = 50
+# Answers of these kinds are masked on screen and can be revealed one at a time.
+SENSITIVE_KINDS = frozenset({"id_number", "phone", "bank_card"})
+# The worker must be told why: these notices quote the comment.
+COMMENT_REQUIRED = frozenset({NEEDS_INFO, REJECTED})
+DECIDING_ROLES = frozenset({"admin", "reviewer"})
+# Served inline; anything else is a download, so a stored file can never run as a page here.
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
+REVEAL_KEY = "aid_reveal"
+UNDECIDED_FILTER = "undecided"
+
+
+class DecisionForm(FlaskForm):
+    # Choices are checked by ``transition`` itself, so a stale page (another
+    # reviewer decided first) gets the same clear message as a forged choice.
+    to_status = SelectField(
+        "处理结果", validate_choice=False, validators=[DataRequired("请选择处理结果")]
+    )
+    comment = TextAreaField(
+        "说明（会随通知发给职工）", validators=[Length(max=500, message="说明不能超过500字")]
+    )
+
+    def validate_comment(self, field) -> None:
+        if self.to_status.data in COMMENT_REQUIRED and not (field.data or "").strip():
+            label = STATUS_LABELS[self.to_status.data]
+            raise ValidationError(f"选择“{label}”时必须填写说明，告诉职工原因或需要补充的材料。")
+
+
+class RevealForm(FlaskForm):
+    field = HiddenField(validators=[DataRequired()])
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    key: str
+    label: str
+    shown: str
+    sensitive: bool  # masked, with a reveal button
+    revealed: bool  # shown unmasked on this render
+
+
+def _runtime():
+    return current_app.extensions["unionbot"]
+
+
+def staff_actor() -> str:
+    return f"staff:{current_user.username}"
+
+
+def actor_label(actor: str) -> str:
+    """``staff:wang`` → ``工作人员 wang``; ``worker`` → ``职工``."""
+    if actor.startswith("staff:"):
+        return f"工作人员 {actor.removeprefix('staff:')}"
+    return {"worker": "职工", "system": "系统"}.get(actor, actor)
+
+
+def staff_choices(status: str) -> list[tuple[str, str]]:
+    """The statuses staff may move an application to from ``status``."""
+    return [
+        (to_status, STATUS_LABELS[to_status])
+        for to_status, who in TRANSITIONS.get(status, {}).items()
+        if who == "staff"
+    ]
+
+
+def _fields(programme: AidProgramme) -> list[Field]:
+    return [Field.from_dict({"prompt": "", **entry}) for entry in programme.definition["fields"]]
+
+
+def sensitive_keys(programme: AidProgramme, answers: dict[str, Any]) -> set[str]:
+    return {
+        f.key
+        for f in _fields(programme)
+        if f.kind in SENSITIVE_KINDS and answers.get(f.key) not in (None, "")
+    }
+
+
+def answer_rows(
+    programme: AidProgramme, answers: dict[str, Any], revealed: str | None
+) -> list[AnswerRow]:
+    """Every answer with its label, in form order, masked by its field's kind."""
+    rows = []
+    sensitive = sensitive_keys(programme, answers)
+    for field in _fields(programme):
+        if field.key not in answers:
+            continue
+        value = answers[field.key]
+        shown = str(value) if field.key == revealed and field.key in sensitive else None
+        rows.append(
+            AnswerRow(
+                field.key,
+                field.label,
+                shown if shown is not None else field.show(value),
+                field.key in sensitive,
+                shown is not None,
+            )
+        )
+    # Answers to questions the programme no longer asks: still shown, as free text.
+    known = {row.key for row in rows}
+    rows += [
+        AnswerRow(key, key, mask_text(str(value)), False, False)
+        for key, value in answers.items()
+        if key not in known
+    ]
+    return rows
+
+
+def applicant_name(application: AidApplication) -> str:
+    name = application.answers.get("name")
+    return mask_name(str(name)) if name else "—"
+
+
+def _get_or_404(session: Session, reference: str, lock: bool = False) -> AidApplication:
+    if lock:
+        # Two reviewers deciding at once: the second waits here, then sees the new status.
+        application = session.scalars(
+            select(AidApplication)
+            .where(AidApplication.reference == reference.upper())
+            .with_for_update(of=AidApplication)
+        ).one_or_none()
+    else:
+        application = find_application(session, reference)
+    if application is None:
+        abort(404)
+    return application
+
+
+@bp.get("/applications")
+@login_required
+def applications():
+    """Applications, newest first, filtered by status and programme."""
+    status = request.args.get("status", "")
+    programme = request.args.get("programme", "")
+    page = max(request.args.get("page", 1, type=int), 1)
+    with _runtime().session_factory() as session:
+        listed = programmes(session, active_only=False)
+        query = select(AidApplication)
+        if status == UNDECIDED_FILTER:
+            query = query.where(AidApplication.status.in_(UNDECIDED))
+        elif status in STATUS_LABELS:
+            query = query.where(AidApplication.status == status)
+        if programme in {p.code for p in listed}:
+            query = query.where(AidApplication.programme_code == programme)
+        rows = session.scalars(
+            query.order_by(AidApplication.submitted_at.desc(), AidApplication.id.desc())
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE + 1)
+        ).all()
+        return render_template(
+            "admin/applications.html",
+            rows=[(a, applicant_name(a)) for a in rows[:PER_PAGE]],
+            has_next=len(rows) > PER_PAGE,
+            page=page,
+            status=status,
+            programme=programme,
+            programmes=listed,
+            statuses=[(k, v) for k, v in STATUS_LABELS.items() if k != "draft"],
+        )
+
+
+def _render_detail(
+    session: Session,
+    application: AidApplication,
+    form: DecisionForm | None = None,
+    revealed: str | None = None,
+):
+    """The application page; every render is an access to personal data, so it is audited."""
+    audit(session, staff_actor(), "view", application.reference)
+    if form is None:
+        form = DecisionForm(formdata=None)
+    form.to_status.choices = staff_choices(application.status)
+    proofs = [(proof, find_media(session, proof.media_id)) for proof in application.proofs]
+    session.flush()
+    return render_template(
+        "admin/application.html",
+        application=application,
+        answers=answer_rows(application.programme, application.answers, revealed),
+        proofs=proofs,
+        events=application.events,
+        trail=audit_trail(session, application.reference),
+        labels=STATUS_LABELS,
+        field_labels={f.key: f.label for f in _fields(application.programme)},
+        form=form,
+        reveal_form=RevealForm(formdata=None),
+        can_decide=current_user.role in DECIDING_ROLES,
+    )
+
+
+@bp.get("/applications/<reference>")
+@login_required
+def application(reference: str):
+    marker = cookie.pop(REVEAL_KEY, None)
+    with serialised(_runtime().session_factory) as session, session.begin():
+        found = _get_or_404(session, reference)
+        revealed = marker[1] if marker and marker[0] == found.reference else None
+        return _render_detail(session, found, revealed=revealed)
+
+
+@bp.post("/applications/<reference>/reveal")
+@login_required
+def reveal(reference: str):
+    """Show one sensitive answer unmasked on the next render, and record who asked."""
+    form = RevealForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with serialised(_runtime().session_factory) as session, session.begin():
+        found = _get_or_404(session, reference)
+        key = form.field.data
+        if key not in sensitive_keys(found.programme, found.answers):
+            abort(400)
+        audit(session, staff_actor(), "reveal", found.reference, key)
+        reference = found.reference
+    cookie[REVEAL_KEY] = [reference, key]
+    return redirect(url_for("admin.application", reference=reference, _anchor=f"answer-{key}"))
+
+
+@bp.post("/applications/<reference>/decision")
+@login_required
+def decide(reference: str):
+    """Move the application on, tell the worker, and record the decision."""
+    if current_user.role not in DECIDING_ROLES:
+        abort(403)
+    runtime = _runtime()
+    with serialised(runtime.session_factory) as session, session.begin():
+        found = _get_or_404(session, reference, lock=True)
+        form = DecisionForm()
+        if not form.validate_on_submit():
+            return _render_detail(session, found, form), 400
+        from_status, to_status = found.status, form.to_status.data
+        to_label = STATUS_LABELS.get(to_status, to_status)
+        comment = (form.comment.data or "").strip() or None
+        try:
+            event = transition(session, found, to_status, actor=staff_actor(), comment=comment)
+        except TransitionError:
+            message = (
+                f"无法把申请从“{found.status_label}”改为“{to_label}”：当前状态不允许这样处理，"
+                "可能已有其他人处理过，请查看最新状态。"
+            )
+        else:
+            notified = notify_status(session, found, event, runtime.settings.union.hotline)
+            change = f"{from_status}→{to_status}"
+            audit(session, staff_actor(), "transition", found.reference, change)
+            told = "已通知职工。" if notified else "未能通知职工（找不到其关注记录），请电话联系。"
+            message = f"已将申请 {found.reference} 改为“{to_label}”，{told}"
+        reference = found.reference
+    flash(message)  # after the commit: a failed commit must not announce a decision
+    return redirect(url_for("admin.application", reference=reference))
+
+
+@bp.get("/applications/<reference>/proofs/<int:proof_id>")
+@login_required
+def proof(reference: str, proof_id: int):
+    """A downloaded proof photo, to signed-in staff only; each opening is audited."""
+    with serialised(_runtime().session_factory) as session, session.begin():
+        found = _get_or_404(session, reference)
+        item = session.get(ApplicationProof, proof_id)
+        if item is None or item.application_id != found.id:
+            abort(404)
+        media = find_media(session, item.media_id)
+        if media is None:
+            abort(404)  # not downloaded yet
+        root = Path(_runtime().settings.outbox.media_dir).resolve()
+        path = (root / media.path).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            abort(404)
+        audit(session, staff_actor(), "proof", found.reference, f"proof {item.id}")
+        content_type = media.content_type
+    response = send_file(
+        path,
+        mimetype=content_type,
+        as_attachment=content_type not in INLINE_TYPES,
+        download_name=path.name,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -18,11 +18,14 @@ def handle(message: Inbound, state: State) -> list[Reply]:
     worker who is not in the middle of a form is reminded with every reply.
     """
     replies = route(message, state)(message, state)
-    if message.kind in ("text", "voice") and state.follower is not None:
-        if get_conversation(state.session, state.follower.id) is None:
-            shown = "".join(reply.content for reply in replies)
-            reminders = needs_info_reminders(state)
-            replies += [text for ref, text in reminders.items() if ref not in shown]
+    if (
+        message.kind in ("text", "voice")
+        and state.follower is not None
+        and get_conversation(state.session, state.follower.id) is None
+    ):
+        shown = "".join(reply.content for reply in replies)
+        reminders = needs_info_reminders(state)
+        replies += [text for ref, text in reminders.items() if ref not in shown]
     return replies
 
 

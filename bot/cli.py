@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import logging
+import re
 import secrets
 import signal
 import sys
@@ -22,6 +23,7 @@ from bot.simulator import Answer, FlaskTransport, HttpTransport, Simulator
 from bot.wechat.api import ApiError, connect
 from handlers.menu import MENU_KEYS, MENU_LAYOUT
 from models import crypto
+from models.aid import get_programme, programmes
 from models.database import make_engine, make_session_factory
 from models.migrate import schema_status, upgrade
 from models.seed import DEMO_ADMIN, seed_demo, seed_programmes
@@ -276,6 +278,33 @@ def init_db(config_path: str | None) -> None:
             seed_programmes(session)
     current, _ = schema_status(engine)
     click.echo(f"database ready at revision {', '.join(sorted(current))}")
+
+
+@main.command("aid-window")
+@config_option
+@click.argument("code")
+@click.option("--opens", metavar="MM-DD", help="First day applications are taken each year.")
+@click.option("--closes", metavar="MM-DD", help="Last day (may be before --opens: wraps the year).")
+@click.option("--all-year", is_flag=True, help="Take applications all year.")
+def aid_window(config_path, code, opens, closes, all_year) -> None:
+    """Show or change when an aid programme takes applications (e.g. open 金秋助学 early)."""
+    settings = load_settings(config_path)
+    engine = make_engine(settings.database.url)
+    prepare_database(settings, engine)
+    with make_session_factory(engine).begin() as session:
+        programme = get_programme(session, code)
+        if programme is None:
+            known = ", ".join(p.code for p in programmes(session, active_only=False))
+            raise Fatal(f"no aid programme {code!r} (known: {known})")
+        if all_year:
+            programme.opens = programme.closes = None
+        elif opens or closes:
+            for value in (opens, closes):
+                if not value or not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", value):
+                    raise Fatal("give both --opens and --closes as MM-DD, or --all-year")
+            programme.opens, programme.closes = opens, closes
+        window = f"{programme.opens} to {programme.closes}" if programme.opens else "all year"
+        click.echo(f"{programme.code} ({programme.name}): {window}")
 
 
 @main.command("add-staff")

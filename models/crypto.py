@@ -28,6 +28,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Engine, String, Text, TypeDecorator, inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, created_at
@@ -191,7 +192,11 @@ def verify(engine: Engine, ring: Keyring) -> None:
             if check.check_value != CHECK_PLAINTEXT:
                 raise DataKeyError(f"data key {check.key_id} failed its check value")
         if ring.current_id not in known:
-            session.add(KeyCheck(key_id=ring.current_id, check_value=CHECK_PLAINTEXT))
+            try:
+                with session.begin_nested():
+                    session.add(KeyCheck(key_id=ring.current_id, check_value=CHECK_PLAINTEXT))
+            except IntegrityError:
+                pass  # another process starting at the same time recorded it first
 
 
 def encrypted_columns() -> Iterable[tuple[type, str]]:

@@ -214,7 +214,9 @@ def _render_detail(
     audit(session, staff_actor(), "view", application.reference)
     if form is None:
         form = DecisionForm(formdata=None)
-    form.to_status.choices = staff_choices(application.status)
+    allowed = staff_choices(application.status)
+    # No preselected outcome: a decision is always an explicit choice.
+    form.to_status.choices = [("", "请选择…"), *allowed] if allowed else []
     proofs = [(proof, find_media(session, proof.media_id)) for proof in application.proofs]
     session.flush()
     return render_template(

@@ -10,10 +10,11 @@ refuses a duplicate even when two submissions race.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy import ForeignKey, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -243,10 +244,40 @@ def applications_of(session: Session, follower_id: int) -> list[AidApplication]:
     )
 
 
-def find_application(session: Session, reference: str) -> AidApplication | None:
-    return session.scalars(
-        select(AidApplication).where(AidApplication.reference == reference.upper())
-    ).one_or_none()
+def find_application(session: Session, reference: str, lock: bool = False) -> AidApplication | None:
+    """``lock``: hold the row until commit (two reviewers deciding at once take turns).
+    ``of=`` because PostgreSQL will not lock the outer join that loads the programme."""
+    query = select(AidApplication).where(AidApplication.reference == reference.upper())
+    if lock:
+        query = query.with_for_update(of=AidApplication)
+    return session.scalars(query).one_or_none()
+
+
+def list_applications(
+    session: Session,
+    statuses: Iterable[str] | None = None,
+    programme_code: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[AidApplication]:
+    """Newest first, optionally only some statuses or one programme."""
+    query = select(AidApplication)
+    if statuses is not None:
+        query = query.where(AidApplication.status.in_(list(statuses)))
+    if programme_code:
+        query = query.where(AidApplication.programme_code == programme_code)
+    query = query.order_by(AidApplication.submitted_at.desc(), AidApplication.id.desc())
+    return list(session.scalars(query.offset(offset).limit(limit)))
+
+
+def count_undecided(session: Session) -> dict[str, int]:
+    """Applications waiting on staff or on the worker, by status."""
+    rows = session.execute(
+        select(AidApplication.status, func.count())
+        .where(AidApplication.status.in_(UNDECIDED))
+        .group_by(AidApplication.status)
+    )
+    return dict(rows.all())
 
 
 def record_event(

@@ -17,7 +17,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask import session as cookie
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -37,6 +36,7 @@ from models.aid import (
     ApplicationProof,
     TransitionError,
     find_application,
+    list_applications,
     programmes,
     transition,
 )
@@ -157,15 +157,7 @@ def applicant_name(application: AidApplication) -> str:
 
 
 def _get_or_404(session: Session, reference: str, lock: bool = False) -> AidApplication:
-    if lock:
-        # Two reviewers deciding at once: the second waits here, then sees the new status.
-        application = session.scalars(
-            select(AidApplication)
-            .where(AidApplication.reference == reference.upper())
-            .with_for_update(of=AidApplication)
-        ).one_or_none()
-    else:
-        application = find_application(session, reference)
+    application = find_application(session, reference, lock=lock)
     if application is None:
         abort(404)
     return application
@@ -180,18 +172,20 @@ def applications():
     page = max(request.args.get("page", 1, type=int), 1)
     with _runtime().session_factory() as session:
         listed = programmes(session, active_only=False)
-        query = select(AidApplication)
-        if status == UNDECIDED_FILTER:
-            query = query.where(AidApplication.status.in_(UNDECIDED))
-        elif status in STATUS_LABELS:
-            query = query.where(AidApplication.status == status)
-        if programme in {p.code for p in listed}:
-            query = query.where(AidApplication.programme_code == programme)
-        rows = session.scalars(
-            query.order_by(AidApplication.submitted_at.desc(), AidApplication.id.desc())
-            .offset((page - 1) * PER_PAGE)
-            .limit(PER_PAGE + 1)
-        ).all()
+        statuses = (
+            UNDECIDED
+            if status == UNDECIDED_FILTER
+            else [status]
+            if status in STATUS_LABELS
+            else None
+        )
+        rows = list_applications(
+            session,
+            statuses,
+            programme if programme in {p.code for p in listed} else None,
+            offset=(page - 1) * PER_PAGE,
+            limit=PER_PAGE + 1,
+        )
         return render_template(
             "admin/applications.html",
             rows=[(a, applicant_name(a)) for a in rows[:PER_PAGE]],

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from models import AidApplication, Delivery, Follower, OutboxMessage
-from models.aid import UNDECIDED
+from models import Delivery, Follower, OutboxMessage
+from models.aid import count_undecided
 from models.alerts import open_alerts
 from models.base import utcnow
 from models.delivery import recent_deliveries, transcript
@@ -99,13 +99,7 @@ def index():
             ),
         }
         deliveries = recent_deliveries(session)
-        undecided = dict(
-            session.execute(
-                select(AidApplication.status, func.count())
-                .where(AidApplication.status.in_(UNDECIDED))
-                .group_by(AidApplication.status)
-            ).all()
-        )
+        undecided = count_undecided(session)
         return render_template(
             "admin/index.html",
             counts=counts,

@@ -13,6 +13,8 @@ from models.aid import (
 from models.alerts import Alert
 from models.audit import AuditEntry
 from models.base import Base, utcnow
+from models.benefit import Benefit
+from models.competition import Competition, CompetitionEntry
 from models.consent import ConsentRecord
 from models.conversation import Conversation
 from models.coordination import AccessToken, Lease, RateWindow
@@ -34,6 +36,9 @@ __all__ = [
     "ApplicationProof",
     "AuditEntry",
     "Base",
+    "Benefit",
+    "Competition",
+    "CompetitionEntry",
     "ConsentRecord",
     "Conversation",
     "Delivery",

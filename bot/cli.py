@@ -26,7 +26,7 @@ from models import crypto
 from models.aid import get_programme, programmes
 from models.database import make_engine, make_session_factory
 from models.migrate import schema_status, upgrade
-from models.seed import DEMO_ADMIN, seed_demo, seed_programmes
+from models.seed import DEMO_ADMIN, seed_catalogue, seed_demo
 from models.staff import upsert_staff
 
 
@@ -275,7 +275,7 @@ def init_db(config_path: str | None) -> None:
         if settings.demo.enabled:
             seed_demo(session, settings.demo.admin_password)
         else:
-            seed_programmes(session)
+            seed_catalogue(session)
     current, _ = schema_status(engine)
     click.echo(f"database ready at revision {', '.join(sorted(current))}")
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, func, select, update
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, created_at, utcnow
 from models.crypto import EncryptedJSON, EncryptedText, lookup_hash
+from models.windows import Window, window_on
 
 SUBMITTED = "submitted"
 UNDER_REVIEW = "under_review"
@@ -74,39 +74,6 @@ class AidProgramme(Base):
 
     def window(self, today: dt.date) -> Window:
         return window_on(self.opens, self.closes, today)
-
-
-@dataclass(frozen=True)
-class Window:
-    open: bool
-    season: int  # the year an application counts for
-    next_opening: dt.date | None = None
-
-
-def _on(year: int, month_day: str) -> dt.date:
-    month, day = (int(part) for part in month_day.split("-"))
-    return dt.date(year, month, min(day, 28) if month == 2 and day > 28 else day)
-
-
-def window_on(opens: str | None, closes: str | None, today: dt.date) -> Window:
-    """Whether a yearly window ``opens``–``closes`` (MM-DD) is open ``today``.
-
-    A window may wrap the new year (冬送温暖: 12-15 to 02-28); it then counts
-    for the year it opened in.
-    """
-    if not opens or not closes:
-        return Window(open=True, season=today.year)
-    start, end = _on(today.year, opens), _on(today.year, closes)
-    if start <= end:
-        if start <= today <= end:
-            return Window(True, today.year)
-        upcoming = start if today < start else _on(today.year + 1, opens)
-        return Window(False, today.year, upcoming)
-    if today >= start:
-        return Window(True, today.year)
-    if today <= end:
-        return Window(True, today.year - 1)
-    return Window(False, today.year, start)
 
 
 class AidApplication(Base):

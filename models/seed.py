@@ -1,4 +1,4 @@
-"""Data every install starts with (the aid programmes) and the demo's extras.
+"""Data every install starts with (aid programmes, competitions) and the demo's extras.
 
 Idempotent: running it again adds what is missing and leaves what staff
 changed alone (only the demo password is reset).
@@ -13,60 +13,88 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from models.aid import AidProgramme
+from models.base import Base
+from models.competition import Competition
 from models.staff import upsert_staff
 
 DEMO_ADMIN = "admin"
 DATA = Path(__file__).parent / "data"
-PROGRAMME_TEXTS = ("privacy_notice", "privacy_refusal", "notice_version")
+SHARED_TEXTS = ("privacy_notice", "privacy_refusal", "notice_version")
 
 
-def load_programmes(path: Path = DATA / "aid_programmes.toml") -> list[dict[str, Any]]:
-    """The programmes in ``path``, each with its fields resolved from the shared field list."""
+def _read(path: Path) -> dict[str, Any]:
     with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    library = data["fields"]
-    programmes = []
-    for entry in data["programmes"]:
+        return tomllib.load(fh)
+
+
+def load_entries(path: Path, table: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The ``table`` entries of ``path``, split into model columns and a ``definition``.
+
+    Each entry lists field keys; they are resolved from ``fields.toml`` so a
+    question is written once however many forms ask it.
+    """
+    data = _read(path)
+    library = _read(DATA / "fields.toml")["fields"]
+    entries = []
+    for entry in data[table]:
         unknown = [key for key in entry["fields"] if key not in library]
         if unknown:
-            raise ValueError(f"{path}: programme {entry['code']} uses unknown fields {unknown}")
-        definition = {k: v for k, v in entry.items() if k not in ("code", "name", "summary")}
+            raise ValueError(f"{path.name}: {entry['code']} uses unknown fields {unknown}")
+        definition = {k: v for k, v in entry.items() if k not in columns}
         definition["fields"] = [{"key": key, **library[key]} for key in entry["fields"]]
-        definition.update({key: data[key] for key in PROGRAMME_TEXTS})
-        programmes.append(
-            definition | {"code": entry["code"], "name": entry["name"], "summary": entry["summary"]}
-        )
-    return programmes
+        definition.update({key: data[key] for key in SHARED_TEXTS})
+        row = {k: v for k, v in entry.items() if k in columns}
+        entries.append({**row, "definition": definition})
+    return entries
 
 
-def seed_programmes(session: Session, path: Path | None = None) -> int:
-    """Add the programmes the database lacks; return how many were added."""
+def _add_missing(session: Session, model: type[Base], entries: list[dict[str, Any]]) -> int:
     added = 0
-    for entry in load_programmes(path) if path else load_programmes():
-        if session.get(AidProgramme, entry["code"]) is not None:
-            continue
-        definition = {
-            k: v
-            for k, v in entry.items()
-            if k not in ("code", "name", "summary", "opens", "closes", "position")
-        }
-        session.add(
-            AidProgramme(
-                code=entry["code"],
-                name=entry["name"],
-                summary=entry["summary"],
-                opens=entry.get("opens"),
-                closes=entry.get("closes"),
-                position=entry.get("position", 0),
-                definition=definition,
-            )
-        )
-        added += 1
+    for entry in entries:
+        if session.get(model, entry["code"]) is None:
+            session.add(model(**entry))
+            added += 1
     session.flush()
     return added
 
 
-def seed_demo(session: Session, admin_password: str) -> None:
-    """The programmes and the demo staff account."""
+PROGRAMME_COLUMNS = ("code", "name", "summary", "opens", "closes", "position")
+COMPETITION_COLUMNS = (
+    "code",
+    "title",
+    "kind",
+    "description",
+    "opens",
+    "closes",
+    "event_on",
+    "event_time",
+    "place",
+    "capacity",
+    "per_unit",
+    "team",
+    "position",
+)
+
+
+def seed_programmes(session: Session) -> int:
+    """Add the aid programmes the database lacks; return how many were added."""
+    entries = load_entries(DATA / "aid_programmes.toml", "programmes", PROGRAMME_COLUMNS)
+    return _add_missing(session, AidProgramme, entries)
+
+
+def seed_competitions(session: Session) -> int:
+    """Add the competitions the database lacks; return how many were added."""
+    entries = load_entries(DATA / "competitions.toml", "competitions", COMPETITION_COLUMNS)
+    return _add_missing(session, Competition, entries)
+
+
+def seed_catalogue(session: Session) -> None:
+    """What every install starts with."""
     seed_programmes(session)
+    seed_competitions(session)
+
+
+def seed_demo(session: Session, admin_password: str) -> None:
+    """The catalogue and the demo staff account."""
+    seed_catalogue(session)
     upsert_staff(session, DEMO_ADMIN, admin_password, display_name="演示管理员", role="admin")

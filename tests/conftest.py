@@ -27,7 +27,7 @@ from bot.wechat.api import connect
 from models import Base
 from models.database import make_engine
 from models.migrate import recreate
-from models.seed import seed_programmes
+from models.seed import seed_catalogue
 
 TOKEN = "testtoken123"
 APP_ID = "wx1234567890abcdef"
@@ -105,7 +105,7 @@ def make_app(migrated, fake_server, tmp_path):
             runtime = app.extensions["unionbot"]
             empty_tables(runtime.engine)
             with runtime.session_factory.begin() as session:
-                seed_programmes(session)
+                seed_catalogue(session)
         built.append(app)
         return app
 

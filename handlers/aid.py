@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from handlers import forms
+from handlers import forms, picks
 from handlers.forms import Field, Form, Refused
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
@@ -33,11 +33,12 @@ from models.aid import (
     programmes,
     record_event,
 )
+from models.competition import Competition
 from models.consent import PRIVACY, PUBLICITY, record_consent
-from models.conversation import end_conversation, save_conversation
+from models.windows import window_on
 
 FLOW = "aid"
-PICK = "aid_pick"
+KIND = "aid"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -64,20 +65,22 @@ def _md(month_day: str) -> str:
     return f"{int(month)}月{int(day)}日"
 
 
-def window_text(programme: AidProgramme) -> str:
-    if not programme.opens or not programme.closes:
+def window_text(item: AidProgramme | Competition) -> str:
+    """A programme's or competition's yearly window, in words."""
+    if not item.opens or not item.closes:
         return "全年受理"
-    wraps = programme.opens > programme.closes
-    return f"每年{_md(programme.opens)}至{'次年' if wraps else ''}{_md(programme.closes)}"
+    wraps = item.opens > item.closes
+    return f"每年{_md(item.opens)}至{'次年' if wraps else ''}{_md(item.closes)}"
 
 
-def closed_text(state: State, programme: AidProgramme) -> str:
-    opening = window(state, programme).next_opening
+def closed_text(state: State, name: str, item: AidProgramme | Competition, what: str) -> str:
+    """Why ``item`` takes no ``what`` (申报/报名) today, and when it will."""
+    opening = window_on(item.opens, item.closes, local_today(state)).next_opening
     when = f"，下次{opening.year}年{opening.month}月{opening.day}日开始" if opening else ""
     union = state.settings.union
     return (
-        f"{programme.name}的申报时间为{window_text(programme)}，现在不在申报期{when}。"
-        f"如有急难情况，请拨打职工服务热线 {union.hotline} 或到{union.office}咨询。"
+        f"{name}的{what}时间为{window_text(item)}，现在不在{what}期{when}。"
+        f"如有疑问，请拨打职工服务热线 {union.hotline} 或到{union.office}咨询。"
     )
 
 
@@ -112,47 +115,15 @@ def aid_menu(message: Inbound, state: State) -> list[Reply]:
     lines.append(
         "回复数字查看条件并开始申请；也可以直接说您的情况，例如“孩子考上大学能申请助学吗”。"
     )
-    _offer(state, [p.code for p in listed])
+    picks.offer(state, KIND, [p.code for p in listed])
     return [Text("\n".join(lines))]
-
-
-def _offer(state: State, codes: list[str]) -> None:
-    save_conversation(
-        state.session, state.follower.id, PICK, {"step": "pick", "codes": codes}, state.now
-    )
-
-
-def continue_pick(message: Inbound, state: State) -> list[Reply] | None:
-    """The answer to a programme list or to "回复“申请”开始": pick one, or move on."""
-    codes = state.conversation.data.get("codes", [])
-    text = forms.fold(message.text)
-    end_conversation(state.session, state.conversation)
-    state.conversation = None
-    code = None
-    if text.isdigit() and 1 <= int(text) <= len(codes):
-        code = codes[int(text) - 1]
-    elif len(codes) == 1 and text in (
-        "申请",
-        "开始",
-        "开始申请",
-        "好",
-        "好的",
-        "是",
-        "要",
-        "我要申请",
-    ):
-        code = codes[0]
-    if code is None:
-        return None
-    programme = get_programme(state.session, code)
-    return start_application(state, programme) if programme else None
 
 
 def start_application(state: State, programme: AidProgramme) -> list[Reply]:
     if not programme.active:
         return [Text(f"{programme.name}暂停在线受理，请拨打 {state.settings.union.hotline} 咨询。")]
     if not window(state, programme).open:
-        return [Text(closed_text(state, programme))]
+        return [Text(closed_text(state, programme.name, programme, "申报"))]
     intro = describe(state, programme) + "\n\n下面开始填写申请，大约需要5分钟。"
     return forms.start(state, build_form(state, programme), intro=intro)
 
@@ -161,9 +132,9 @@ def offer_details(state: State, programme: AidProgramme) -> list[Reply]:
     """Answer a question about a programme, and offer to start."""
     info = describe(state, programme)
     if window(state, programme).open:
-        _offer(state, [programme.code])
+        picks.offer(state, KIND, [programme.code])
         return [Text(f"{info}\n\n符合条件的话，回复“申请”开始填写。")]
-    return [Text(f"{info}\n\n{closed_text(state, programme)}")]
+    return [Text(f"{info}\n\n{closed_text(state, programme.name, programme, '申报')}")]
 
 
 # --- the form -------------------------------------------------------------
@@ -171,24 +142,15 @@ def offer_details(state: State, programme: AidProgramme) -> list[Reply]:
 
 def build_form(state: State, programme: AidProgramme) -> Form:
     definition = programme.definition
-    fields = []
-    for entry in definition["fields"]:
-        field = Field.from_dict(entry)
-        if field.key == "privacy_consent":
-            notice = texts(state, definition["privacy_notice"], programme)
-            field = Field.from_dict(
-                {
-                    **entry,
-                    "prompt": f"{notice}\n\n{field.prompt}",
-                    "refusal": texts(state, definition["privacy_refusal"], programme),
-                }
-            )
-        fields.append(field)
     return Form(
         flow=FLOW,
         code=programme.code,
         title=f"{programme.name}申请",
-        fields=tuple(fields),
+        fields=forms.fields_from(
+            definition["fields"],
+            notice=texts(state, definition["privacy_notice"], programme),
+            refusal=texts(state, definition["privacy_refusal"], programme),
+        ),
         proofs=tuple(definition.get("proofs", ())),
         proofs_required=bool(definition.get("proofs_required")),
     )
@@ -338,4 +300,10 @@ class AidApplicationForm:
         return [Text("\n".join(lines))]
 
 
+def _picked(state: State, code: str) -> list[Reply]:
+    programme = get_programme(state.session, code)
+    return start_application(state, programme) if programme else []
+
+
 forms.register(FLOW, AidApplicationForm())
+picks.register(KIND, _picked)

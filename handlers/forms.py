@@ -131,6 +131,17 @@ class Form:
         return [*keys, PROOFS] if self.proofs else keys
 
 
+def fields_from(entries: list[Mapping[str, Any]], notice: str, refusal: str) -> tuple[Field, ...]:
+    """Fields from data; a consent that must be given carries the privacy ``notice`` in its
+    question and ``refusal`` as the answer to 不同意."""
+    fields = []
+    for entry in entries:
+        if entry.get("kind") == "consent" and entry.get("required"):
+            entry = {**entry, "prompt": f"{notice}\n\n{entry['prompt']}", "refusal": refusal}
+        fields.append(Field.from_dict(entry))
+    return tuple(fields)
+
+
 class Refused(Exception):
     """Raised by :meth:`FormOwner.submit` to keep the draft and tell the worker why."""
 

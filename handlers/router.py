@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
-from handlers import aid, applications, followers, forms, intents, menu
+from handlers import aid, applications, followers, forms, intents, menu, picks
 from handlers.messages import (
     CLICK,
     LOCATION,
@@ -84,7 +84,7 @@ def normalise(text: str) -> str:
 # None when the message is not an answer, and it is then routed as usual.
 Continuation = Callable[[Inbound, State], list[Reply] | None]
 CONTINUATIONS: dict[str, Continuation] = {
-    aid.PICK: aid.continue_pick,
+    picks.FLOW: picks.continue_pick,
     applications.WITHDRAW: applications.continue_withdraw,
     **dict.fromkeys(forms.OWNERS, forms.continue_form),
 }

@@ -272,6 +272,15 @@ class FormsSettings:
 
 
 @dataclass(frozen=True)
+class CompetitionSettings:
+    reminder_hours: int = 24
+
+    def validate(self) -> None:
+        if not 1 <= self.reminder_hours <= 24 * 14:
+            raise ConfigError("competitions.reminder_hours", "must be between 1 and 336")
+
+
+@dataclass(frozen=True)
 class AidSettings:
     dibao_monthly_yuan: float = 900.0
     relative_multiplier: float = 2.0
@@ -313,6 +322,7 @@ SECTIONS: dict[str, type] = {
     "privacy": PrivacySettings,
     "forms": FormsSettings,
     "aid": AidSettings,
+    "competitions": CompetitionSettings,
     "demo": DemoSettings,
 }
 
@@ -330,6 +340,7 @@ class Settings:
     privacy: PrivacySettings
     forms: FormsSettings
     aid: AidSettings
+    competitions: CompetitionSettings
     demo: DemoSettings
     source: str = "built-in demo defaults"
 

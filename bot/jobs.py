@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 
 from bot import Runtime
+from handlers.competitions import send_reminders
 from models.base import utcnow
 from models.conversation import purge_conversations_before
 from models.delivery import purge_deliveries_before
@@ -31,3 +32,13 @@ def purge_abandoned_drafts(runtime: Runtime) -> int:
     if removed:
         log.info("purged %d drafts untouched for %d days", removed, days)
     return removed
+
+
+def remind_entrants(runtime: Runtime) -> int:
+    """Queue reminders to confirmed entrants of events starting within the lead time."""
+    lead = dt.timedelta(hours=runtime.settings.competitions.reminder_hours)
+    with runtime.session_factory.begin() as session:
+        sent = send_reminders(session, utcnow(), lead)
+    if sent:
+        log.info("queued %d competition reminders", sent)
+    return sent

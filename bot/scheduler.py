@@ -105,4 +105,12 @@ def build_scheduler(runtime: Runtime) -> tuple[BackgroundScheduler, Leadership]:
         max_instances=1,
         coalesce=True,
     )
+    scheduler.add_job(
+        leadership.guard(lambda: jobs.remind_entrants(runtime)),
+        "interval",
+        minutes=10,
+        id="remind_entrants",
+        max_instances=1,
+        coalesce=True,
+    )
     return scheduler, leadership

@@ -49,15 +49,20 @@ def _not_found(reference: str) -> list[Reply]:
     return [Text(f"没有找到编号为 {reference} 的申请。回复“我的申请”查看您的全部申请。")]
 
 
+def application_lines(state: State) -> list[str]:
+    """The worker's latest applications, one line each: reference, programme, status, when."""
+    return [
+        f"{row.reference} {row.programme.name}｜{row.status_label}｜更新于 {_when(row.updated_at)}"
+        for row in applications_of(state.session, state.follower.id)[:10]
+    ]
+
+
 def my_applications(message: Inbound, state: State) -> list[Reply]:
     """``我的申请`` / ``查询进度``: each application with its status and last update."""
     rows = applications_of(state.session, state.follower.id)
     if not rows:
         return [Text("您还没有提交过帮扶申请。回复“帮扶”查看可以申请的项目。")]
-    lines = ["您的申请："]
-    for row in rows[:10]:
-        updated = _when(row.updated_at)
-        lines.append(f"{row.reference} {row.programme.name}｜{row.status_label}｜更新于 {updated}")
+    lines = ["您的申请：", *application_lines(state)]
     lines.append("回复“查询 编号”查看详情；未审结的申请可回复“撤回 编号”撤回。")
     if any(row.status == NEEDS_INFO for row in rows):
         lines.append("需补充材料的申请，回复“补充 编号”补交。")

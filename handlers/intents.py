@@ -8,11 +8,17 @@ the requirements with an offer to start, a request starts the form.
 
 from __future__ import annotations
 
-from handlers import aid, applications, menu
+from typing import TypeVar
+
+from handlers import aid, applications, competitions, menu
 from handlers.forms import fold
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from models.aid import AidProgramme, programmes
+from models.competition import Competition
+from models.competition import competitions as all_competitions
+
+Named = TypeVar("Named", AidProgramme, Competition)
 
 QUESTION_WORDS = (
     "吗",
@@ -37,27 +43,35 @@ QUESTION_WORDS = (
 APPLY_WORDS = ("申请", "我要", "我想", "办理", "登记", "报名")
 STATUS_WORDS = ("进度", "审核到", "到哪", "结果", "怎么样了", "批了", "批下来", "状态")
 GENERIC_AID = ("帮扶", "补助", "救济", "补贴申请")
+GENERIC_CONTEST = ("竞赛", "比赛", "比武", "技能大赛")
+CANCEL_WORDS = ("取消", "不参加", "退出", "不去了", "退赛")
 
 
 def is_question(text: str) -> bool:
     return any(word in text for word in QUESTION_WORDS)
 
 
-def match_programmes(listed: list[AidProgramme], text: str) -> list[AidProgramme]:
-    """Programmes whose aliases appear in ``text``, best first."""
+def match_aliases(listed: list[Named], text: str) -> list[tuple[Named, int]]:
+    """Items (programmes, competitions) whose aliases appear in ``text``, best first.
+
+    Longer aliases are taken first and their text consumed, so "大病救助" does not
+    also count as "救助".
+    """
     aliases = sorted(
-        ((alias, p) for p in listed for alias in p.definition.get("aliases", ())),
+        (
+            (alias, n)
+            for n, item in enumerate(listed)
+            for alias in item.definition.get("aliases", ())
+        ),
         key=lambda pair: -len(pair[0]),
     )
-    scores: dict[str, int] = {}
+    scores: dict[int, int] = {}
     rest = text
-    for alias, programme in aliases:
+    for alias, n in aliases:
         if alias in rest:
-            scores[programme.code] = scores.get(programme.code, 0) + len(alias) * rest.count(alias)
+            scores[n] = scores.get(n, 0) + len(alias) * rest.count(alias)
             rest = rest.replace(alias, "\0")
-    ranked = sorted(scores, key=lambda code: -scores[code])
-    by_code = {p.code: p for p in listed}
-    return [by_code[code] for code in ranked]
+    return [(listed[n], score) for n, score in sorted(scores.items(), key=lambda kv: -kv[1])]
 
 
 def understand(message: Inbound, state: State) -> list[Reply]:
@@ -68,12 +82,32 @@ def understand(message: Inbound, state: State) -> list[Reply]:
         return replies
     if "申请" in text and any(word in text for word in STATUS_WORDS):
         return applications.my_applications(message, state)
-    matches = match_programmes(programmes(state.session), text)
-    if matches:
-        best = matches[0]
+    replies = competitions.cancel_command(message, state)
+    if replies is not None:
+        return replies
+    aid_match = match_aliases(programmes(state.session), text)
+    contest_match = match_aliases(all_competitions(state.session), text)
+    if contest_match and (not aid_match or contest_match[0][1] > aid_match[0][1]):
+        return competition_intent(state, contest_match[0][0], text)
+    if aid_match:
+        best = aid_match[0][0]
         if any(word in text for word in APPLY_WORDS) and not is_question(text):
             return aid.start_application(state, best)
         return aid.offer_details(state, best)
     if any(word in text for word in GENERIC_AID):
         return aid.aid_menu(message, state)
+    if any(word in text for word in GENERIC_CONTEST):
+        return competitions.competition_list(message, state)
     return menu.not_understood(message, state)
+
+
+def competition_intent(state: State, competition: Competition, text: str) -> list[Reply]:
+    """ "我报了电工比赛，想取消" cancels that sign-up; anything else gets its details."""
+    if any(word in text for word in CANCEL_WORDS):
+        entry = competitions.active_entry(state, competition.code)
+        if entry is None:
+            return [Text(f"您没有报名“{competition.title}”。回复“我的报名”查看您的报名。")]
+        return competitions.ask_cancel(state, entry)
+    if any(word in text for word in ("报名", "参加", "参赛")) and not is_question(text):
+        return competitions.start_signup(state, competition)
+    return competitions.show(state, competition)

@@ -13,12 +13,13 @@ from models.conversation import end_conversation, save_conversation
 FLOW = "pick"
 GO_WORDS = {"申请", "报名", "开始", "开始申请", "我要申请", "我要报名", "好", "好的", "是", "要"}
 
-# kind → what to do with the picked code
-PICKED: dict[str, Callable[[State, str], list[Reply]]] = {}
+Picked = Callable[[State, str], list[Reply]]
+# kind → (what a number does, what the go-word on a single offer does)
+PICKED: dict[str, tuple[Picked, Picked]] = {}
 
 
-def register(kind: str, picked: Callable[[State, str], list[Reply]]) -> None:
-    PICKED[kind] = picked
+def register(kind: str, picked: Picked, go: Picked | None = None) -> None:
+    PICKED[kind] = (picked, go or picked)
 
 
 def offer(state: State, kind: str, codes: list[str]) -> None:
@@ -34,8 +35,9 @@ def continue_pick(message: Inbound, state: State) -> list[Reply] | None:
     text = fold(message.text)
     end_conversation(state.session, state.conversation)
     state.conversation = None
+    picked, go = PICKED[kind]
     if text.isdigit() and 1 <= int(text) <= len(codes):
-        return PICKED[kind](state, codes[int(text) - 1])
+        return picked(state, codes[int(text) - 1])
     if len(codes) == 1 and text in GO_WORDS:
-        return PICKED[kind](state, codes[0])
+        return go(state, codes[0])
     return None

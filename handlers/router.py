@@ -9,7 +9,17 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable
 
-from handlers import aid, applications, followers, forms, intents, menu, picks
+from handlers import (
+    aid,
+    applications,
+    competitions,
+    followers,
+    forms,
+    intents,
+    menu,
+    mine,
+    picks,
+)
 from handlers.messages import (
     CLICK,
     LOCATION,
@@ -63,9 +73,15 @@ KEYWORDS: dict[str, Handler] = {
     "人工": menu.staff_contact,
     "帮扶": aid.aid_menu,
     "申请帮扶": aid.aid_menu,
-    "竞赛": menu.offline_service,
+    "竞赛": competitions.competition_list,
+    "报名": competitions.competition_list,
+    "竞赛报名": competitions.competition_list,
+    "比赛": competitions.competition_list,
+    "我的报名": competitions.my_entries,
+    "竞赛结果": competitions.results,
+    "比赛结果": competitions.results,
     "普惠": menu.offline_service,
-    "我的": applications.my_applications,
+    "我的": mine.my_records,
     "我的申请": applications.my_applications,
     "查询进度": applications.my_applications,
     "申请进度": applications.my_applications,
@@ -85,6 +101,7 @@ def normalise(text: str) -> str:
 Continuation = Callable[[Inbound, State], list[Reply] | None]
 CONTINUATIONS: dict[str, Continuation] = {
     picks.FLOW: picks.continue_pick,
+    competitions.CANCEL_FLOW: competitions.continue_cancel,
     applications.WITHDRAW: applications.continue_withdraw,
     **dict.fromkeys(forms.OWNERS, forms.continue_form),
 }

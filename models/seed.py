@@ -9,15 +9,19 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.aid import AidProgramme
-from models.base import Base
-from models.competition import Competition
+from models.aid import AidProgramme, person_hash
+from models.base import Base, utcnow
+from models.competition import CONFIRMED, Competition, CompetitionEntry
 from models.staff import upsert_staff
+from models.windows import window_on
 
 DEMO_ADMIN = "admin"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 DATA = Path(__file__).parent / "data"
 SHARED_TEXTS = ("privacy_notice", "privacy_refusal", "notice_version")
 
@@ -94,7 +98,57 @@ def seed_catalogue(session: Session) -> None:
     seed_competitions(session)
 
 
+DEMO_CONTEST = "forklift"
+
+
+def _demo_id_number(n: int) -> str:
+    """A well-formed, fictional ID number (GB 11643 check digit) for demo entrant ``n``."""
+    body = f"32092419{80 + n % 20:02d}0{1 + n % 9}{10 + n % 18:02d}{n % 1000:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(body, weights, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+def seed_demo_entrants(session: Session, season: int) -> int:
+    """Fill all but one place of the demo's open contest, so one sign-up takes the last
+    place and the next lands on the waitlist (fictional people, no WeChat account)."""
+    contest = session.get(Competition, DEMO_CONTEST)
+    if contest is None or not contest.capacity:
+        return 0
+    existing = session.scalar(
+        select(func.count())
+        .select_from(CompetitionEntry)
+        .where(CompetitionEntry.competition_code == DEMO_CONTEST)
+    )
+    if existing:
+        return 0
+    now = utcnow()
+    for n in range(1, contest.capacity):
+        id_number = _demo_id_number(n)
+        unit = f"演示单位{n:02d}"
+        session.add(
+            CompetitionEntry(
+                competition_code=DEMO_CONTEST,
+                season=season,
+                status=CONFIRMED,
+                answers={"name": f"演示选手{n:02d}", "id_number": id_number, "employer": unit},
+                unit=unit.upper(),
+                id_hash=person_hash(id_number),
+                person_key=f"{DEMO_CONTEST}:{season}:{person_hash(id_number)}",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return contest.capacity - 1
+
+
 def seed_demo(session: Session, admin_password: str) -> None:
-    """The catalogue and the demo staff account."""
+    """The catalogue, the demo staff account and demo entrants."""
     seed_catalogue(session)
+    session.flush()
     upsert_staff(session, DEMO_ADMIN, admin_password, display_name="演示管理员", role="admin")
+    contest = session.get(Competition, DEMO_CONTEST)
+    if contest is not None:
+        today = utcnow().astimezone(SHANGHAI).date()
+        season = window_on(contest.opens, contest.closes, today).season
+        seed_demo_entrants(session, season)

@@ -1,0 +1,446 @@
+"""Competition sign-up in the chat: the list, details, the sign-up form, waitlist, cancel.
+
+Places are decided at submit, under a lock on the competition's row: the
+worker is confirmed while places remain and waitlisted after; a cancellation
+promotes the first on the waitlist and queues a notice to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from handlers import forms, picks
+from handlers.aid import SHANGHAI, closed_text, local_today, window_text
+from handlers.forms import Field, Form, Refused
+from handlers.messages import Inbound, Reply, Text
+from handlers.state import State
+from models.aid import person_hash
+from models.competition import (
+    CANCELLED,
+    CONFIRMED,
+    ENTRY_LABELS,
+    WAITLISTED,
+    Competition,
+    CompetitionEntry,
+    competitions,
+    count_entries,
+    entries_of,
+    find_entry,
+    lock_competition,
+    unreminded_entrants,
+    waitlist,
+)
+from models.consent import PRIVACY, record_consent
+from models.conversation import end_conversation, save_conversation
+from models.follower import Follower
+from models.outbox import enqueue_notice
+from models.windows import on_day, window_on
+
+FLOW = "competition"
+KIND = "competition"
+CANCEL_FLOW = "competition_cancel"
+
+
+def season_window(state: State, competition: Competition):
+    return window_on(competition.opens, competition.closes, local_today(state))
+
+
+def unit_of(employer: str) -> str:
+    """Employers typed by different workers, folded so one unit counts once."""
+    return re.sub(r"[\s()（）·.,，、]", "", forms.fold(employer)).upper()[:100]
+
+
+def event_day(competition: Competition, season: int) -> dt.date | None:
+    if not competition.event_on:
+        return None
+    day = on_day(season, competition.event_on)
+    if competition.opens and competition.event_on < competition.opens:
+        day = on_day(season + 1, competition.event_on)  # the event falls in the next year
+    return day
+
+
+def places_text(state: State, competition: Competition, season: int) -> str:
+    if competition.capacity is None:
+        return "不限名额"
+    taken = count_entries(state.session, competition.code, season, CONFIRMED)
+    left = max(competition.capacity - taken, 0)
+    if left:
+        return f"剩余{left}个名额（共{competition.capacity}个）"
+    waiting = count_entries(state.session, competition.code, season, WAITLISTED)
+    return f"名额已满（共{competition.capacity}个），可报名候补，目前候补{waiting}人"
+
+
+def describe(state: State, competition: Competition) -> str:
+    window = season_window(state, competition)
+    definition = competition.definition
+    lines = [f"【{competition.title}】", competition.description]
+    lines.append(f"报名时间：{window_text(competition)}")
+    day = event_day(competition, window.season)
+    if day:
+        lines.append(f"比赛时间：{day.month}月{day.day}日 {competition.event_time}")
+    if competition.place:
+        lines.append(f"地点：{competition.place}")
+    if definition.get("format"):
+        lines.append(f"赛制：{definition['format']}")
+    if definition.get("awards"):
+        lines.append(f"奖励：{definition['awards']}")
+    if competition.per_unit:
+        lines.append(f"每个单位最多报{competition.per_unit}人")
+    if window.open:
+        lines.append(f"名额：{places_text(state, competition, window.season)}")
+    return "\n".join(lines)
+
+
+def competition_list(message: Inbound, state: State) -> list[Reply]:
+    """``竞赛`` / ``报名``: what is open now, numbered, with deadline and places left."""
+    listed = [c for c in competitions(state.session) if season_window(state, c).open]
+    if not listed:
+        return [
+            Text(
+                "目前没有正在报名的竞赛。回复“竞赛结果”查看往期结果，或拨打 "
+                f"{state.settings.union.hotline} 咨询。"
+            )
+        ]
+    lines = ["正在报名的竞赛："]
+    for number, competition in enumerate(listed, 1):
+        window = season_window(state, competition)
+        deadline = (
+            f"截止{competition.closes[:2].lstrip('0')}月{competition.closes[3:].lstrip('0')}日"
+            if competition.closes
+            else "常年征集"
+        )
+        places = places_text(state, competition, window.season)
+        lines.append(f"{number} {competition.title}｜{deadline}｜{places}")
+    lines.append("回复数字查看详情和报名；回复“我的报名”查看已报名的竞赛。")
+    picks.offer(state, KIND, [c.code for c in listed])
+    return [Text("\n".join(lines))]
+
+
+def show(state: State, competition: Competition) -> list[Reply]:
+    """Details first; if sign-up is open, "报名" starts the form."""
+    info = describe(state, competition)
+    if not season_window(state, competition).open:
+        closed = closed_text(state, competition.title, competition, "报名")
+        return [Text(f"{info}\n\n{closed}")]
+    picks.offer(state, KIND, [competition.code])
+    return [Text(f"{info}\n\n回复“报名”开始报名。")]
+
+
+def _show_code(state: State, code: str) -> list[Reply]:
+    competition = state.session.get(Competition, code)
+    return show(state, competition) if competition else []
+
+
+def _start_code(state: State, code: str) -> list[Reply]:
+    competition = state.session.get(Competition, code)
+    return start_signup(state, competition) if competition else []
+
+
+def start_signup(state: State, competition: Competition) -> list[Reply]:
+    window = season_window(state, competition)
+    if not competition.active or not window.open:
+        return [Text(closed_text(state, competition.title, competition, "报名"))]
+    intro = f"开始报名“{competition.title}”。"
+    if (
+        competition.capacity is not None
+        and count_entries(state.session, competition.code, window.season, CONFIRMED)
+        >= competition.capacity
+    ):
+        intro += "名额已满，报名后将进入候补，有人取消时按顺序递补。"
+    return forms.start(state, build_form(state, competition), intro=intro)
+
+
+def build_form(state: State, competition: Competition) -> Form:
+    definition = competition.definition
+    union = state.settings.union
+    notice = definition["privacy_notice"].format(title=competition.title, hotline=union.hotline)
+    refusal = definition["privacy_refusal"].format(hotline=union.hotline)
+    return Form(
+        flow=FLOW,
+        code=competition.code,
+        title=f"“{competition.title}”报名",
+        fields=forms.fields_from(definition["fields"], notice=notice, refusal=refusal),
+        proofs=tuple(definition.get("proofs", ())),
+        proofs_required=False,
+    )
+
+
+def person_key(code: str, season: int, id_number: str) -> str:
+    return f"{code}:{season}:{person_hash(id_number)}"
+
+
+class SignupForm:
+    """The :class:`~handlers.forms.FormOwner` of competition sign-ups."""
+
+    def load(self, state: State, code: str) -> Form | None:
+        competition = state.session.get(Competition, code)
+        if competition is None or not competition.active:
+            return None
+        return build_form(state, competition)
+
+    def check(
+        self, state: State, form: Form, field: Field, value: Any, answers: dict
+    ) -> str | None:
+        competition = state.session.get(Competition, form.code)
+        season = season_window(state, competition).season
+        if field.kind == "consent":
+            record_consent(
+                state.session,
+                state.follower.id,
+                PRIVACY,
+                f"competition:{form.code}",
+                competition.definition.get("notice_version", ""),
+                value,
+                state.now,
+            )
+            return None
+        if field.key == "id_number":
+            existing = find_entry(state.session, person_key(form.code, season, value))
+            if existing is not None:
+                status = ENTRY_LABELS[existing.status]
+                return (
+                    f"该身份证号已经报名了“{competition.title}”（{status}），不能重复报名。"
+                    "回复“我的报名”查看；回复“取消”退出。"
+                )
+        if field.key == "employer" and competition.per_unit:
+            taken = _unit_taken(state, competition, season, value)
+            if taken >= competition.per_unit:
+                return _unit_full(competition, taken)
+        minimum = competition.definition.get("minimums", {}).get(field.key)
+        if minimum is not None and value < minimum:
+            return f"“{competition.title}”要求{field.label}满{minimum}{field.unit or ''}。"
+        return None
+
+    def notes(self, state: State, form: Form, answers: dict) -> list[str]:
+        return []
+
+    def submit(self, state: State, form: Form, answers: dict, proofs: list[dict]) -> list[Reply]:
+        competition = lock_competition(state.session, form.code)  # sign-ups take turns here
+        window = season_window(state, competition)
+        if not window.open:
+            raise Refused(closed_text(state, competition.title, competition, "报名"))
+        season = window.season
+        if competition.per_unit:
+            taken = _unit_taken(state, competition, season, answers["employer"])
+            if taken >= competition.per_unit:
+                raise Refused(_unit_full(competition, taken) + "回复“取消”退出。")
+        confirmed = count_entries(state.session, competition.code, season, CONFIRMED)
+        full = competition.capacity is not None and confirmed >= competition.capacity
+        entry = CompetitionEntry(
+            competition_code=competition.code,
+            follower_id=state.follower.id,
+            season=season,
+            status=WAITLISTED if full else CONFIRMED,
+            answers={**answers, "photos": [p["media_id"] for p in proofs]},
+            unit=unit_of(answers.get("employer", "")),
+            id_hash=person_hash(answers["id_number"]),
+            person_key=person_key(competition.code, season, answers["id_number"]),
+            created_at=state.now,
+            updated_at=state.now,
+        )
+        try:
+            with state.session.begin_nested():
+                state.session.add(entry)
+                state.session.flush()
+        except IntegrityError:
+            raise Refused(
+                f"该身份证号已经报名了“{competition.title}”，不能重复报名。回复“取消”退出。"
+            ) from None
+        if full:
+            position = len(waitlist(state.session, competition.code, season))
+            return [
+                Text(
+                    f"“{competition.title}”名额已满，您已进入候补，候补第{position}位。"
+                    "有人取消时按顺序递补，我们会通知您。回复“我的报名”查看。"
+                )
+            ]
+        day = event_day(competition, season)
+        when = f"{day.month}月{day.day}日 {competition.event_time}" if day else ""
+        lines = [f"报名成功！“{competition.title}”"]
+        if when or competition.place:
+            lines.append(f"比赛时间地点：{when} {competition.place}".strip())
+        lines.append("赛前我们会提醒您。如需取消，回复“我的报名”。")
+        return [Text("\n".join(lines))]
+
+
+def _unit_taken(state: State, competition: Competition, season: int, employer: str) -> int:
+    unit = unit_of(employer)
+    return sum(
+        count_entries(state.session, competition.code, season, status, unit=unit)
+        for status in (CONFIRMED, WAITLISTED)
+    )
+
+
+def _unit_full(competition: Competition, taken: int) -> str:
+    return (
+        f"您的单位已有{taken}人报名“{competition.title}”，每个单位最多{competition.per_unit}人，"
+        "名额已用完。请联系单位工会协调。"
+    )
+
+
+# --- my sign-ups, cancel, results --------------------------------------------
+
+
+def _active_entries(state: State) -> list[CompetitionEntry]:
+    return [e for e in entries_of(state.session, state.follower.id) if e.status != CANCELLED]
+
+
+def entry_line(state: State, entry: CompetitionEntry) -> str:
+    status = ENTRY_LABELS[entry.status]
+    if entry.status == WAITLISTED:
+        queue = waitlist(state.session, entry.competition_code, entry.season)
+        status = f"候补第{[e.id for e in queue].index(entry.id) + 1}位"
+    day = event_day(entry.competition, entry.season)
+    when = f"｜{day.month}月{day.day}日" if day else ""
+    return f"{entry.competition.title}｜{status}{when}"
+
+
+def active_entry(state: State, code: str) -> CompetitionEntry | None:
+    return next((e for e in _active_entries(state) if e.competition_code == code), None)
+
+
+def my_entries_lines(state: State) -> list[str]:
+    entries = _active_entries(state)
+    return [f"{n} {entry_line(state, e)}" for n, e in enumerate(entries, 1)]
+
+
+def my_entries(message: Inbound, state: State) -> list[Reply]:
+    """``我的报名``: sign-ups and waitlist positions, numbered for ``取消报名 N``."""
+    lines = my_entries_lines(state)
+    if not lines:
+        return [Text("您还没有报名竞赛。回复“竞赛”查看正在报名的竞赛。")]
+    return [
+        Text("您的报名：\n" + "\n".join(lines) + "\n取消请回复“取消报名 序号”，例如“取消报名 1”。")
+    ]
+
+
+def cancel_command(message: Inbound, state: State) -> list[Reply] | None:
+    """``取消报名 N``; None if the text is not one."""
+    match = re.fullmatch(r"取消报名\s*(\d+)", forms.fold(message.text))
+    if not match:
+        return None
+    entries = _active_entries(state)
+    number = int(match.group(1))
+    if not 1 <= number <= len(entries):
+        return [Text(f"没有第{number}项报名。回复“我的报名”查看序号。")]
+    return ask_cancel(state, entries[number - 1])
+
+
+def ask_cancel(state: State, entry: CompetitionEntry) -> list[Reply]:
+    save_conversation(
+        state.session,
+        state.follower.id,
+        CANCEL_FLOW,
+        {"step": "confirm", "entry_id": entry.id},
+        state.now,
+    )
+    return [
+        Text(
+            f"确定要取消“{entry.competition.title}”的报名吗？取消后名额会让给候补的人。"
+            "回复“是”取消，回复“否”保留。"
+        )
+    ]
+
+
+def continue_cancel(message: Inbound, state: State) -> list[Reply] | None:
+    entry_id = state.conversation.data["entry_id"]
+    answer = forms.fold(message.text)
+    end_conversation(state.session, state.conversation)
+    state.conversation = None
+    if answer in ("否", "不", "保留", "算了", "2"):
+        return [Text("好的，报名保留。")]
+    if answer not in ("是", "确定", "确认", "取消", "1"):
+        return None
+    entry = state.session.get(CompetitionEntry, entry_id)
+    if entry is None or entry.follower_id != state.follower.id or entry.status == CANCELLED:
+        return [Text("这项报名已经取消了。")]
+    promoted = cancel_entry(state, entry)
+    reply = f"已取消“{entry.competition.title}”的报名。"
+    if promoted:
+        reply += "名额已按顺序让给候补的职工。"
+    return [Text(reply)]
+
+
+def cancel_entry(state: State, entry: CompetitionEntry) -> CompetitionEntry | None:
+    """Cancel ``entry``; if it held a place, give it to the first waiting. Returns them."""
+    competition = lock_competition(state.session, entry.competition_code)
+    was_confirmed = entry.status == CONFIRMED
+    entry.status, entry.person_key, entry.updated_at = CANCELLED, None, state.now
+    if not was_confirmed:
+        return None
+    queue = waitlist(state.session, competition.code, entry.season)
+    if not queue:
+        return None
+    first = queue[0]
+    first.status, first.updated_at = CONFIRMED, state.now
+    follower = state.session.get(Follower, first.follower_id) if first.follower_id else None
+    if follower is not None:
+        day = event_day(competition, first.season)
+        when = f"比赛时间：{day.month}月{day.day}日 {competition.event_time}，" if day else ""
+        enqueue_notice(
+            state.session,
+            key=f"competition:promoted:{first.id}",
+            kind="competition_promoted",
+            follower_id=follower.id,
+            openid=follower.openid,
+            text=f"好消息：您已由候补转为“{competition.title}”的正式参赛选手。"
+            f"{when}地点：{competition.place}。回复“我的报名”查看。",
+        )
+    return first
+
+
+def results(message: Inbound, state: State) -> list[Reply]:
+    """``竞赛结果``: results staff have recorded."""
+    published = [c for c in competitions(state.session) if c.results]
+    if not published:
+        return [Text("竞赛结果还没有公布，公布后会在这里查询。")]
+    return [Text("\n\n".join(f"【{c.title}】\n{c.results}" for c in published))]
+
+
+def event_start(competition: Competition, season: int) -> dt.datetime | None:
+    day = event_day(competition, season)
+    if day is None:
+        return None
+    hour, minute = (int(part) for part in competition.event_time.split(":"))
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
+
+
+def send_reminders(session: Session, now: dt.datetime, lead: dt.timedelta) -> int:
+    """Queue a reminder to every confirmed entrant whose event starts within ``lead``.
+
+    Each entrant is reminded once (``reminded_at``); the outbox key makes a
+    second run in the same window a no-op even if it raced the first.
+    """
+    sent = 0
+    year = now.astimezone(SHANGHAI).year
+    for competition in competitions(session):
+        for season in (year - 1, year):
+            start = event_start(competition, season)
+            if start is None or not now <= start <= now + lead:
+                continue
+            for entry in unreminded_entrants(session, competition.code, season):
+                follower = session.get(Follower, entry.follower_id) if entry.follower_id else None
+                if follower is not None:
+                    enqueue_notice(
+                        session,
+                        key=f"competition:reminder:{entry.id}",
+                        kind="competition_reminder",
+                        follower_id=follower.id,
+                        openid=follower.openid,
+                        text=f"比赛提醒：“{competition.title}”将于{start.month}月{start.day}日 "
+                        f"{competition.event_time}在{competition.place}举行，请带好身份证提前到场。"
+                        "如不能参加，请回复“我的报名”取消，把名额让给候补的职工。",
+                    )
+                    sent += 1
+                entry.reminded_at = now
+    return sent
+
+
+forms.register(FLOW, SignupForm())
+# A number from the list shows details; 报名 on the details starts the form.
+picks.register(KIND, _show_code, go=_start_code)

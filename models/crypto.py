@@ -207,7 +207,7 @@ def encrypted_columns() -> Iterable[tuple[type, str]]:
                 yield mapper.class_, column.key
 
 
-def reencrypt(engine: Engine, ring: Keyring, batch: int = 500) -> int:
+def reencrypt(engine: Engine, ring: Keyring) -> int:
     """Rewrite every encrypted value under the current key; return how many rows changed."""
     changed = 0
     current = ring.current_id + ":"

@@ -244,7 +244,7 @@ class TestRawRows:
         assert wechat.send_text("o_private", said).status == 200
         located = wechat.deliver(
             wechat.xml(
-                "o_private",
+                "o_locating",
                 "location",
                 Location_X=33.7746,
                 Location_Y=120.2547,
@@ -255,7 +255,11 @@ class TestRawRows:
         )
         assert located.status == 200
 
-        stored = raw_values(db, "SELECT content, payload, replies FROM deliveries ORDER BY id")
+        stored = raw_values(
+            db,
+            "SELECT content, payload, replies FROM deliveries"
+            " WHERE openid IN ('o_private', 'o_locating') ORDER BY id",
+        )
         assert len(stored) == 6
         assert stored[0] is not None and stored[4] is not None  # the payloads
         for value in stored:
@@ -265,8 +269,21 @@ class TestRawRows:
             assert value.startswith(ring.current_id + ":"), value
             assert ID_NUMBER not in value
             assert LABEL not in value
+        # Whatever flow the message started keeps its draft encrypted too.
+        drafts = raw_values(
+            db,
+            "SELECT data FROM conversations JOIN followers ON followers.id = follower_id"
+            " WHERE openid = 'o_private'",
+        )
+        for draft in drafts:
+            assert draft.startswith(ring.current_id + ":")
+            assert ID_NUMBER not in draft
 
-        text_row, location_row = db.scalars(select(Delivery).order_by(Delivery.id)).all()
+        text_row, location_row = db.scalars(
+            select(Delivery)
+            .where(Delivery.openid.in_(["o_private", "o_locating"]))
+            .order_by(Delivery.id)
+        ).all()
         assert text_row.content == said
         assert location_row.payload["Label"] == LABEL
         assert location_row.payload["Location_X"] in ("33.7746", 33.7746)
@@ -308,7 +325,7 @@ class TestRawRows:
         with pytest.raises((DataKeyError, sa.exc.StatementError), match="no data key installed"):
             db.flush()
         db.rollback()
-        assert raw_values(db, "SELECT content FROM deliveries") == []
+        assert raw_values(db, "SELECT content FROM deliveries WHERE openid = 'o_nokey'") == []
 
 
 # Wrong or missing key, through the CLI
@@ -371,17 +388,23 @@ class TestWrongKey:
 
 
 def raw_tokens(url: str) -> list[str]:
+    """Every stored encrypted value (transcripts, drafts, applications) as stored."""
+    columns = sorted(
+        {
+            (model.__table__.name, model.__table__.c[attr].name)
+            for model, attr in crypto.encrypted_columns()
+        }
+        - {("key_checks", "check_value")}
+    )
+    assert ("deliveries", "content") in columns and ("conversations", "data") in columns
     engine = make_engine(url)
     with engine.connect() as conn:
         tokens = [
             value
-            for sql in (
-                "SELECT content, payload, replies FROM deliveries",
-                "SELECT data FROM conversations",
-            )
-            for row in conn.execute(text(sql))
-            for value in row
-            if value is not None
+            for table, column in columns
+            for value in conn.execute(
+                text(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")  # noqa: S608
+            ).scalars()
         ]
     engine.dispose()
     return tokens
@@ -468,7 +491,7 @@ def test_rotation_rewrites_every_value_under_the_new_key(scratch_url, fake_serve
             select(Delivery.content).where(Delivery.msg_type == "text").order_by(Delivery.id)
         ).all()
         assert contents == said
-        conversation = session.get(Conversation, follower_id)
+        conversation = session.get(Conversation, (follower_id, "aid"))
         assert conversation.data == draft
         # Rotation is not activity: the abandoned draft keeps its age for the retention purge.
         assert conversation.updated_at == abandoned
@@ -518,11 +541,16 @@ def insert_plaintext_rows(engine, content: str, payload: dict, replies: list, dr
 
 def raw_legacy_row(engine) -> tuple:
     with engine.connect() as conn:
-        delivery = conn.execute(
-            text("SELECT content, payload, replies FROM deliveries WHERE id = 1")
-        ).one()
-        (data,) = conn.execute(text("SELECT data FROM conversations WHERE follower_id = 1")).one()
-    return (*delivery, data)
+        return tuple(
+            conn.execute(
+                text("SELECT content, payload, replies FROM deliveries WHERE id = 1")
+            ).one()
+        )
+
+
+def raw_drafts(engine) -> list:
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT data FROM conversations")).scalars())
 
 
 def as_json(value):
@@ -534,6 +562,7 @@ LEGACY_CONTENT = f"身份证{ID_NUMBER}，住{LABEL}"
 LEGACY_PAYLOAD = {"Label": LABEL, "Location_X": "33.7746"}
 LEGACY_REPLIES = [{"type": "text", "content": f"已收到位置：{LABEL}。"}]
 LEGACY_DRAFT = {"id_number": ID_NUMBER, "illness": "尿毒症"}
+SECRET_PARTS = (ID_NUMBER, LABEL, "尿毒症")
 
 
 class TestMigration0002:
@@ -551,8 +580,11 @@ class TestMigration0002:
 
         raw = raw_legacy_row(engine)
         assert all(isinstance(v, str) and v.startswith(ring.current_id + ":") for v in raw), raw
-        for value in raw:
-            for secret_part in (ID_NUMBER, LABEL, "尿毒症"):
+        # 0002 may keep old drafts (encrypted) or drop them; it must not leave them readable.
+        drafts = raw_drafts(engine)
+        for value in (*raw, *drafts):
+            assert value.startswith(ring.current_id + ":"), value
+            for secret_part in SECRET_PARTS:
                 assert secret_part not in value
 
         with Session(engine) as session:
@@ -560,14 +592,15 @@ class TestMigration0002:
             assert delivery.content == LEGACY_CONTENT
             assert delivery.payload == LEGACY_PAYLOAD
             assert delivery.replies == LEGACY_REPLIES
-            assert session.get(Conversation, 1).data == LEGACY_DRAFT
+            kept = session.scalars(select(Conversation.data)).all()
+            assert kept in ([], [LEGACY_DRAFT])
 
         command.downgrade(alembic_config(engine), "0001")
-        content, payload, replies, data = raw_legacy_row(engine)
+        content, payload, replies = raw_legacy_row(engine)
         assert content == LEGACY_CONTENT
         assert as_json(payload) == LEGACY_PAYLOAD
         assert as_json(replies) == LEGACY_REPLIES
-        assert as_json(data) == LEGACY_DRAFT
+        assert [as_json(d) for d in raw_drafts(engine)] in ([], [LEGACY_DRAFT])
         assert "key_checks" not in sa.inspect(engine).get_table_names()
         assert schema_status(engine)[0] == {"0001"}
 
@@ -575,7 +608,6 @@ class TestMigration0002:
         command.upgrade(alembic_config(engine), "head")
         with Session(engine) as session:
             assert session.get(Delivery, 1).content == LEGACY_CONTENT
-            assert session.get(Conversation, 1).data == LEGACY_DRAFT
         assert raw_legacy_row(engine)[0].startswith(ring.current_id + ":")
         engine.dispose()
 
@@ -587,10 +619,10 @@ class TestMigration0002:
         with pytest.raises(DataKeyError):
             command.upgrade(alembic_config(engine), "head")
         assert schema_status(engine)[0] == {"0001"}
-        content, payload, _, data = raw_legacy_row(engine)
+        content, payload, _ = raw_legacy_row(engine)
         assert content == LEGACY_CONTENT
         assert as_json(payload) == LEGACY_PAYLOAD
-        assert as_json(data) == LEGACY_DRAFT
+        assert [as_json(d) for d in raw_drafts(engine)] == [LEGACY_DRAFT]
 
         ring = Keyring(os.urandom(32))
         crypto.install(ring)
@@ -608,6 +640,7 @@ class TestMigration0002:
         engine = make_engine(scratch_url)
         kid = key_id(decode_data_key(key))
         assert all(value.startswith(kid + ":") for value in raw_legacy_row(engine))
+        assert all(value.startswith(kid + ":") for value in raw_drafts(engine))
         crypto.install(Keyring(decode_data_key(key)))
         with Session(engine) as session:
             assert session.get(Delivery, 1).content == LEGACY_CONTENT

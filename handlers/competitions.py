@@ -357,41 +357,63 @@ def continue_cancel(message: Inbound, state: State) -> list[Reply] | None:
     if answer not in ("是", "确定", "确认", "取消", "1"):
         return None
     entry = state.session.get(CompetitionEntry, entry_id)
-    if entry is None or entry.follower_id != state.follower.id or entry.status == CANCELLED:
+    promoted = None
+    if entry is not None and entry.follower_id == state.follower.id:
+        promoted = cancel_entry(state.session, entry, state.now)
+    if promoted is None:
         return [Text("这项报名已经取消了。")]
-    promoted = cancel_entry(state, entry)
     reply = f"已取消“{entry.competition.title}”的报名。"
     if promoted:
         reply += "名额已按顺序让给候补的职工。"
     return [Text(reply)]
 
 
-def cancel_entry(state: State, entry: CompetitionEntry) -> CompetitionEntry | None:
-    """Cancel ``entry``; if it held a place, give it to the first waiting. Returns them."""
-    competition = lock_competition(state.session, entry.competition_code)
-    was_confirmed = entry.status == CONFIRMED
-    entry.status, entry.person_key, entry.updated_at = CANCELLED, None, state.now
-    if not was_confirmed:
+def cancel_entry(
+    session: Session, entry: CompetitionEntry, now: dt.datetime
+) -> list[CompetitionEntry] | None:
+    """Cancel ``entry`` and fill the places it frees from the waitlist; return who was
+    promoted, or None if it was already cancelled (two cancels raced: one wins)."""
+    competition = lock_competition(session, entry.competition_code)
+    session.refresh(entry)  # read it again under the lock
+    if entry.status == CANCELLED:
         return None
-    queue = waitlist(state.session, competition.code, entry.season)
-    if not queue:
-        return None
-    first = queue[0]
-    first.status, first.updated_at = CONFIRMED, state.now
-    follower = state.session.get(Follower, first.follower_id) if first.follower_id else None
-    if follower is not None:
-        day = event_day(competition, first.season)
-        when = f"比赛时间：{day.month}月{day.day}日 {competition.event_time}，" if day else ""
-        enqueue_notice(
-            state.session,
-            key=f"competition:promoted:{first.id}",
-            kind="competition_promoted",
-            follower_id=follower.id,
-            openid=follower.openid,
-            text=f"好消息：您已由候补转为“{competition.title}”的正式参赛选手。"
-            f"{when}地点：{competition.place}。回复“我的报名”查看。",
-        )
-    return first
+    entry.status, entry.person_key, entry.updated_at = CANCELLED, None, now
+    session.flush()
+    return promote_waitlist(session, competition, entry.season, now)
+
+
+def promote_waitlist(
+    session: Session, competition: Competition, season: int, now: dt.datetime
+) -> list[CompetitionEntry]:
+    """Confirm the first waiting while places are free (after a cancel, or more capacity),
+    and queue a notice to each. Call with the competition locked."""
+    confirmed = count_entries(session, competition.code, season, CONFIRMED)
+    promoted = []
+    for entry in waitlist(session, competition.code, season):
+        if competition.capacity is not None and confirmed >= competition.capacity:
+            break
+        entry.status, entry.updated_at = CONFIRMED, now
+        confirmed += 1
+        promoted.append(entry)
+        _notify_promoted(session, competition, entry)
+    return promoted
+
+
+def _notify_promoted(session: Session, competition: Competition, entry: CompetitionEntry) -> None:
+    follower = session.get(Follower, entry.follower_id) if entry.follower_id else None
+    if follower is None:
+        return
+    day = event_day(competition, entry.season)
+    when = f"比赛时间：{day.month}月{day.day}日 {competition.event_time}，" if day else ""
+    enqueue_notice(
+        session,
+        key=f"competition:promoted:{entry.id}",
+        kind="competition_promoted",
+        follower_id=follower.id,
+        openid=follower.openid,
+        text=f"好消息：您已由候补转为“{competition.title}”的正式参赛选手。"
+        f"{when}地点：{competition.place}。回复“我的报名”查看。",
+    )
 
 
 def results(message: Inbound, state: State) -> list[Reply]:

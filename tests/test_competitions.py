@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from bot import jobs
+from handlers.competitions import promote_waitlist
 from models import Competition, CompetitionEntry, OutboxMessage
 from tests.test_aid import Worker, valid_id
 
@@ -244,3 +245,28 @@ class TestRemindersAndResults:
         )
         db.commit()
         assert "【焊工职业技能竞赛】\n一等奖：张伟" in worker.say("竞赛结果")
+
+
+class TestCapacityChanges:
+    def test_more_places_promote_the_waiting_in_order(self, wechat, db, forklift, app):
+        for n, openid in enumerate(["o_a", "o_b", "o_c", "o_d"]):
+            sign_up(Worker(wechat, openid), valid_id(n), employer=f"公司{n}")
+        entries = db.scalars(select(CompetitionEntry).order_by(CompetitionEntry.id)).all()
+        competition = db.get(Competition, "forklift", with_for_update=True)
+        competition.capacity = 3
+        promoted = promote_waitlist(db, competition, entries[0].season, dt.datetime.now(dt.UTC))
+        db.commit()
+        assert [e.id for e in promoted] == [entries[2].id]
+        assert "已报名" in Worker(wechat, "o_c").say("我的报名")
+        assert "候补第1位" in Worker(wechat, "o_d").say("我的报名")
+
+    def test_cancel_after_capacity_was_cut_promotes_nobody(self, wechat, db, forklift):
+        first = Worker(wechat, "o_a")
+        sign_up(first, valid_id(1), employer="甲")
+        sign_up(Worker(wechat, "o_b"), valid_id(2), employer="乙")
+        sign_up(Worker(wechat, "o_c"), valid_id(3), employer="丙")
+        db.execute(update(Competition).where(Competition.code == "forklift").values(capacity=1))
+        db.commit()
+        first.say("取消报名 1")
+        assert "让给候补" not in first.say("是")
+        assert "候补第1位" in Worker(wechat, "o_c").say("我的报名")

@@ -1,0 +1,598 @@
+"""What the union offers, as staff keep it: competitions with their entrants, and aid programmes.
+
+Staff change a competition's window, event, places and results, and cancel an
+entry for a worker who phones in; staff change a programme's window, summary
+and whether it takes applications. Each change is written to the audit log
+with the names of the fields changed (never their values).
+
+A staff cancellation goes through :func:`handlers.competitions.cancel_entry`,
+the same code as a worker's own cancellation in the chat: the first on the
+waitlist is promoted and told in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from bot.admin.applications import DECIDING_ROLES, staff_actor
+from bot.admin.views import SHANGHAI, bp
+from handlers.competitions import cancel_entry, event_day, promote_waitlist
+from handlers.masking import mask_name, mask_text
+from models.aid import AidProgramme, programmes
+from models.audit import audit, audit_trail
+from models.base import utcnow
+from models.competition import (
+    CANCELLED,
+    CONFIRMED,
+    WAITLISTED,
+    Competition,
+    CompetitionEntry,
+    competitions,
+    count_entries,
+    lock_competition,
+    waitlist,
+)
+from models.database import serialised
+from models.follower import Follower
+from models.windows import window_on
+
+KIND_LABELS = {
+    "trade": "技能竞赛",
+    "innovation": "“五小”创新",
+    "proposal": "合理化建议",
+    "online": "网上练兵",
+    "nomination": "工匠推选",
+}
+# Column names as staff read them, for the audit trail shown on the page.
+FIELD_LABELS = {
+    "opens": "报名开始",
+    "closes": "报名截止",
+    "event_on": "比赛日期",
+    "event_time": "比赛时间",
+    "place": "地点",
+    "capacity": "名额",
+    "per_unit": "每单位限报",
+    "active": "启用",
+    "results": "比赛结果",
+    "summary": "简介",
+}
+# Far above any county contest, well inside a 32-bit integer column.
+MAX_PLACES = 100_000
+
+MONTH_DAY = re.compile(r"(\d{1,2})\s*[-/.－／]\s*(\d{1,2})")
+CLOCK = re.compile(r"(\d{1,2})\s*[:：]\s*(\d{2})")
+
+
+# --- parsing what staff type ---------------------------------------------------
+
+
+def parse_month_day(value: str) -> str | None:
+    """``11-1`` / ``11/01`` → ``11-01``; None unless it is a real day of some year."""
+    match = MONTH_DAY.fullmatch(value.strip())
+    if not match:
+        return None
+    month, day = int(match.group(1)), int(match.group(2))
+    try:
+        dt.date(2024, month, day)  # a leap year: 02-29 is a real yearly date
+    except ValueError:
+        return None
+    return f"{month:02d}-{day:02d}"
+
+
+def parse_clock(value: str) -> str | None:
+    """``8:30`` → ``08:30``; None unless a time on a 24-hour clock."""
+    match = CLOCK.fullmatch(value.strip())
+    if not match:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_places(value: str) -> int | None:
+    """A positive whole number of places; raises ValueError for anything else."""
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise ValueError(text)
+    return int(text)
+
+
+def month_day_words(value: str) -> str:
+    month, day = (int(part) for part in value.split("-"))
+    return f"{month}月{day}日"
+
+
+def window_words(opens: str | None, closes: str | None) -> str:
+    """``每年11月1日至12月10日``, ``每年12月15日至次年2月28日`` or ``全年``."""
+    if not opens or not closes:
+        return "全年"
+    wraps = opens > closes
+    return f"每年{month_day_words(opens)}至{'次年' if wraps else ''}{month_day_words(closes)}"
+
+
+def window_now(opens: str | None, closes: str | None, today: dt.date) -> str:
+    window = window_on(opens, closes, today)
+    if window.open:
+        return "进行中"
+    opening = window.next_opening
+    if opening is None:
+        return "不在期内"
+    return f"不在期内，下次 {opening.year}年{opening.month}月{opening.day}日开始"
+
+
+def local_today() -> dt.date:
+    return utcnow().astimezone(SHANGHAI).date()
+
+
+def mask_phone(value: str) -> str:
+    """A mobile number as ``138****5678``; any other number keeps its last four digits only."""
+    masked = mask_text(value)
+    if masked != value:
+        return masked
+    digits = sum(c.isdigit() for c in value)
+    if digits <= 4:
+        return value
+    seen, out = 0, []
+    for char in value:
+        if char.isdigit():
+            seen += 1
+            out.append(char if seen > digits - 4 else "*")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+# --- forms ---------------------------------------------------------------------
+
+
+class WindowForm(FlaskForm):
+    """A yearly window (or all year) and whether the item is in use."""
+
+    all_year = BooleanField("全年（不限时间）")
+    opens = StringField("开始日期")
+    closes = StringField("截止日期")
+    active = BooleanField("启用")
+
+    def _window_day(self, field, label: str) -> None:
+        if self.all_year.data:
+            field.data = None
+            return
+        if not (field.data or "").strip():
+            raise ValidationError(f"请填写{label}（月-日，例如 11-01），或勾选“全年”。")
+        parsed = parse_month_day(field.data)
+        if parsed is None:
+            raise ValidationError(
+                f"{label}“{field.data.strip()}”不是有效的日期，请按 月-日 填写，例如 11-01。"
+            )
+        field.data = parsed
+
+    def validate_opens(self, field) -> None:
+        self._window_day(field, "开始日期")
+
+    def validate_closes(self, field) -> None:
+        self._window_day(field, "截止日期")
+
+    def window_values(self) -> dict[str, Any]:
+        return {"opens": self.opens.data, "closes": self.closes.data, "active": self.active.data}
+
+
+class CompetitionForm(WindowForm):
+    event_on = StringField("比赛日期")
+    event_time = StringField("比赛时间")
+    place = StringField("地点", validators=[Length(max=100, message="地点不能超过100字")])
+    capacity = StringField("名额")
+    per_unit = StringField("每单位限报")
+    results = TextAreaField(
+        "比赛结果（填写后职工回复“竞赛结果”可查看）",
+        validators=[Length(max=5000, message="比赛结果不能超过5000字")],
+    )
+
+    def validate_event_on(self, field) -> None:
+        if not (field.data or "").strip():
+            field.data = None
+            return
+        parsed = parse_month_day(field.data)
+        if parsed is None:
+            raise ValidationError(
+                f"比赛日期“{field.data.strip()}”不是有效的日期，请按 月-日 填写，例如 12-18；"
+                "不定日期请留空。"
+            )
+        field.data = parsed
+
+    def validate_event_time(self, field) -> None:
+        parsed = parse_clock(field.data or "")
+        if parsed is None:
+            raise ValidationError(
+                f"比赛时间“{(field.data or '').strip()}”不是有效的时间，"
+                "请按24小时制 时:分 填写，例如 08:30。"
+            )
+        field.data = parsed
+
+    def _places(self, field, label: str) -> None:
+        if not (field.data or "").strip():
+            field.data = None
+            return
+        try:
+            places = parse_places(field.data)
+        except ValueError:
+            raise ValidationError(
+                f"{label}“{field.data.strip()}”无效：请填写正整数，留空表示不限。"
+            ) from None
+        if places > MAX_PLACES:
+            raise ValidationError(f"{label}不能超过{MAX_PLACES}，留空表示不限。")
+        field.data = places
+
+    def validate_capacity(self, field) -> None:
+        self._places(field, "名额")
+
+    def validate_per_unit(self, field) -> None:
+        self._places(field, "每单位限报人数")
+
+    def values(self) -> dict[str, Any]:
+        return {
+            **self.window_values(),
+            "event_on": self.event_on.data,
+            "event_time": self.event_time.data,
+            "place": (self.place.data or "").strip(),
+            "capacity": self.capacity.data,
+            "per_unit": self.per_unit.data,
+            "results": (self.results.data or "").strip() or None,
+        }
+
+
+class ProgrammeForm(WindowForm):
+    summary = TextAreaField(
+        "简介（申请对象，职工查看项目时显示）",
+        validators=[
+            DataRequired("请填写简介。"),
+            Length(max=1000, message="简介不能超过1000字"),
+        ],
+    )
+
+    def values(self) -> dict[str, Any]:
+        return {**self.window_values(), "summary": self.summary.data.strip()}
+
+
+class CancelForm(FlaskForm):
+    """Nothing but the CSRF token: the entry is in the URL."""
+
+
+def _window_data(item: Competition | AidProgramme) -> dict[str, Any]:
+    all_year = not item.opens or not item.closes
+    return {
+        "all_year": all_year,
+        "opens": "" if all_year else item.opens,
+        "closes": "" if all_year else item.closes,
+        "active": item.active,
+    }
+
+
+def competition_form_data(competition: Competition) -> dict[str, Any]:
+    return {
+        **_window_data(competition),
+        "event_on": competition.event_on or "",
+        "event_time": competition.event_time,
+        "place": competition.place,
+        "capacity": "" if competition.capacity is None else str(competition.capacity),
+        "per_unit": "" if competition.per_unit is None else str(competition.per_unit),
+        "results": competition.results or "",
+    }
+
+
+def programme_form_data(programme: AidProgramme) -> dict[str, Any]:
+    return {**_window_data(programme), "summary": programme.summary}
+
+
+def apply_changes(item: Any, values: dict[str, Any]) -> list[str]:
+    """Set what differs; return the names of the columns changed."""
+    changed = [name for name, value in values.items() if getattr(item, name) != value]
+    for name in changed:
+        setattr(item, name, values[name])
+    return changed
+
+
+# --- views: shared -------------------------------------------------------------
+
+
+def _runtime():
+    return current_app.extensions["unionbot"]
+
+
+def can_edit() -> bool:
+    return current_user.role in DECIDING_ROLES
+
+
+def _require_editor() -> None:
+    if not can_edit():
+        abort(403)
+
+
+def changed_words(detail: str) -> str:
+    return "、".join(FIELD_LABELS.get(name, name) for name in detail.split(",") if name)
+
+
+# --- competitions --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompetitionRow:
+    competition: Competition
+    kind: str
+    window: str
+    now: str
+    season: int
+    event: str
+    confirmed: int
+    waiting: int
+
+
+@dataclass(frozen=True)
+class EntrantRow:
+    entry: CompetitionEntry
+    position: int | None  # on the waitlist
+    name: str
+    unit: str
+    phone: str
+
+
+def season_of(competition: Competition, today: dt.date) -> int:
+    return window_on(competition.opens, competition.closes, today).season
+
+
+def event_words(competition: Competition, season: int) -> str:
+    day = event_day(competition, season)
+    if day is None:
+        return "—"
+    return f"{day.year}年{day.month}月{day.day}日 {competition.event_time}"
+
+
+def _counts(session: Session) -> dict[tuple[str, int, str], int]:
+    rows = session.execute(
+        select(
+            CompetitionEntry.competition_code,
+            CompetitionEntry.season,
+            CompetitionEntry.status,
+            func.count(),
+        )
+        .where(CompetitionEntry.status.in_((CONFIRMED, WAITLISTED)))
+        .group_by(
+            CompetitionEntry.competition_code, CompetitionEntry.season, CompetitionEntry.status
+        )
+    )
+    return {(code, season, status): count for code, season, status, count in rows}
+
+
+def _get_competition(session: Session, code: str, lock: bool = False) -> Competition:
+    competition = lock_competition(session, code) if lock else session.get(Competition, code)
+    if competition is None:
+        abort(404)
+    return competition
+
+
+def entrant_row(entry: CompetitionEntry, position: int | None) -> EntrantRow:
+    answers = entry.answers or {}
+    name = str(answers.get("name") or "")
+    employer = str(answers.get("employer") or entry.unit or "")
+    phone = str(answers.get("phone") or "")
+    return EntrantRow(
+        entry,
+        position,
+        mask_name(name) if name else "—",
+        mask_text(employer) or "—",
+        mask_phone(phone) if phone else "—",
+    )
+
+
+def entrants(session: Session, code: str, season: int) -> list[EntrantRow]:
+    """Confirmed entrants in sign-up order, then the waitlist in the order it is promoted."""
+    confirmed = session.scalars(
+        select(CompetitionEntry)
+        .where(
+            CompetitionEntry.competition_code == code,
+            CompetitionEntry.season == season,
+            CompetitionEntry.status == CONFIRMED,
+        )
+        .order_by(CompetitionEntry.created_at, CompetitionEntry.id)
+    )
+    rows = [entrant_row(entry, None) for entry in confirmed]
+    rows += [
+        entrant_row(entry, position)
+        for position, entry in enumerate(waitlist(session, code, season), 1)
+    ]
+    return rows
+
+
+@bp.get("/competitions")
+@login_required
+def competition_list():
+    today = local_today()
+    with _runtime().session_factory() as session:
+        counts = _counts(session)
+        rows = []
+        for competition in competitions(session, active_only=False):
+            season = season_of(competition, today)
+            rows.append(
+                CompetitionRow(
+                    competition,
+                    KIND_LABELS.get(competition.kind, competition.kind),
+                    window_words(competition.opens, competition.closes),
+                    window_now(competition.opens, competition.closes, today),
+                    season,
+                    event_words(competition, season),
+                    counts.get((competition.code, season, CONFIRMED), 0),
+                    counts.get((competition.code, season, WAITLISTED), 0),
+                )
+            )
+        return render_template("admin/competitions.html", rows=rows)
+
+
+def _render_competition(session: Session, competition: Competition, form: CompetitionForm):
+    today = local_today()
+    season = season_of(competition, today)
+    rows = entrants(session, competition.code, season)
+    return render_template(
+        "admin/competition.html",
+        competition=competition,
+        kind=KIND_LABELS.get(competition.kind, competition.kind),
+        window=window_words(competition.opens, competition.closes),
+        window_now=window_now(competition.opens, competition.closes, today),
+        event=event_words(competition, season),
+        season=season,
+        confirmed=[row for row in rows if row.position is None],
+        waiting=[row for row in rows if row.position is not None],
+        cancelled=count_entries(session, competition.code, season, CANCELLED),
+        form=form,
+        can_edit=can_edit(),
+        trail=audit_trail(session, competition.code),
+        changed_words=changed_words,
+    )
+
+
+@bp.get("/competitions/<code>")
+@login_required
+def competition(code: str):
+    with _runtime().session_factory() as session:
+        found = _get_competition(session, code)
+        form = CompetitionForm(formdata=None, data=competition_form_data(found))
+        return _render_competition(session, found, form)
+
+
+@bp.post("/competitions/<code>")
+@login_required
+def edit_competition(code: str):
+    """Save the competition's settings; a smaller capacity never cancels anyone."""
+    _require_editor()
+    with serialised(_runtime().session_factory) as session, session.begin():
+        # Under the row lock sign-ups take: places are never counted against half an edit.
+        found = _get_competition(session, code, lock=True)
+        form = CompetitionForm()
+        if not form.validate_on_submit():
+            return _render_competition(session, found, form), 400
+        changed = apply_changes(found, form.values())
+        if changed:
+            audit(session, staff_actor(), "edit", found.code, ",".join(changed))
+        message = f"已保存：{changed_words(','.join(changed))}。" if changed else "没有修改。"
+        if "capacity" in changed:
+            season = season_of(found, local_today())
+            moved = promote_waitlist(session, found, season, utcnow())
+            if moved:
+                message += f"名额增加，候补的{len(moved)}人已按顺序递补并收到通知。"
+        code = found.code
+    flash(message)
+    return redirect(url_for("admin.competition", code=code))
+
+
+@bp.post("/competitions/<code>/entries/<int:entry_id>/cancel")
+@login_required
+def cancel_competition_entry(code: str, entry_id: int):
+    """Cancel an entry for a worker who asked by phone; the first waiting takes the place."""
+    _require_editor()
+    if not CancelForm().validate_on_submit():
+        abort(400)
+    runtime = _runtime()
+    with serialised(runtime.session_factory) as session, session.begin():
+        # Lock first, then read the entry: a cancel in the chat cannot interleave.
+        found = _get_competition(session, code, lock=True)
+        entry = session.get(CompetitionEntry, entry_id, populate_existing=True)
+        if entry is None or entry.competition_code != found.code:
+            abort(404)
+        name = entrant_row(entry, None).name
+        if entry.status == CANCELLED:
+            message = f"{name} 的报名已经取消，无需再次取消。"
+        else:
+            moved = cancel_entry(session, entry, utcnow()) or []
+            detail = f"entry {entry.id}"
+            message = f"已取消 {name} 的报名。"
+            for promoted in moved[:1]:
+                detail += f"; promoted entry {promoted.id}"
+                told = session.get(Follower, promoted.follower_id) if promoted.follower_id else None
+                promoted_name = entrant_row(promoted, None).name
+                message += f"候补第1位 {promoted_name} 已递补为正式参赛，" + (
+                    "系统已发消息通知。" if told else "但无法在服务号通知其本人，请电话联系。"
+                )
+            audit(session, staff_actor(), "cancel", found.code, detail)
+    flash(message)  # after the commit: a failed commit must not announce a cancellation
+    return redirect(url_for("admin.competition", code=code))
+
+
+# --- aid programmes ------------------------------------------------------------
+
+
+@bp.get("/programmes")
+@login_required
+def programme_list():
+    today = local_today()
+    with _runtime().session_factory() as session:
+        rows = [
+            (
+                programme,
+                window_words(programme.opens, programme.closes),
+                window_now(programme.opens, programme.closes, today),
+            )
+            for programme in programmes(session, active_only=False)
+        ]
+        return render_template("admin/programmes.html", rows=rows)
+
+
+def _get_programme(session: Session, code: str, lock: bool = False) -> AidProgramme:
+    programme = session.get(AidProgramme, code, with_for_update=True if lock else None)
+    if programme is None:
+        abort(404)
+    return programme
+
+
+def _render_programme(session: Session, programme: AidProgramme, form: ProgrammeForm):
+    return render_template(
+        "admin/programme.html",
+        programme=programme,
+        window=window_words(programme.opens, programme.closes),
+        window_now=window_now(programme.opens, programme.closes, local_today()),
+        form=form,
+        can_edit=can_edit(),
+        trail=audit_trail(session, programme.code),
+        changed_words=changed_words,
+    )
+
+
+@bp.get("/programmes/<code>")
+@login_required
+def programme(code: str):
+    with _runtime().session_factory() as session:
+        found = _get_programme(session, code)
+        form = ProgrammeForm(formdata=None, data=programme_form_data(found))
+        return _render_programme(session, found, form)
+
+
+@bp.post("/programmes/<code>")
+@login_required
+def edit_programme(code: str):
+    _require_editor()
+    with serialised(_runtime().session_factory) as session, session.begin():
+        found = _get_programme(session, code, lock=True)
+        form = ProgrammeForm()
+        if not form.validate_on_submit():
+            return _render_programme(session, found, form), 400
+        changed = apply_changes(found, form.values())
+        if changed:
+            audit(session, staff_actor(), "edit", found.code, ",".join(changed))
+        message = f"已保存：{changed_words(','.join(changed))}。" if changed else "没有修改。"
+        if "capacity" in changed:
+            season = season_of(found, local_today())
+            moved = promote_waitlist(session, found, season, utcnow())
+            if moved:
+                message += f"名额增加，候补的{len(moved)}人已按顺序递补并收到通知。"
+        code = found.code
+    flash(message)
+    return redirect(url_for("admin.programme", code=code))

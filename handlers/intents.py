@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from handlers import aid, applications, competitions, menu
+from handlers import aid, applications, benefits, competitions, menu
 from handlers.forms import fold
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
@@ -44,6 +44,7 @@ APPLY_WORDS = ("申请", "我要", "我想", "办理", "登记", "报名")
 STATUS_WORDS = ("进度", "审核到", "到哪", "结果", "怎么样了", "批了", "批下来", "状态")
 GENERIC_AID = ("帮扶", "补助", "救济", "补贴申请")
 GENERIC_CONTEST = ("竞赛", "比赛", "比武", "技能大赛")
+STAFF_WORDS = ("人工", "客服", "真人", "找工作人员", "转人工")
 CANCEL_WORDS = ("取消", "不参加", "退出", "不去了", "退赛")
 
 
@@ -85,6 +86,13 @@ def understand(message: Inbound, state: State) -> list[Reply]:
     replies = competitions.cancel_command(message, state)
     if replies is not None:
         return replies
+    if any(word in text for word in STAFF_WORDS):
+        return menu.staff_contact(message, state)
+    # A clear benefits question wins over aid and contest aliases that share its words
+    # (两癌筛查 has 癌, 技能培训 has 电工).
+    replies = benefits.confident_answer(message, state)
+    if replies is not None:
+        return replies
     aid_match = match_aliases(programmes(state.session), text)
     contest_match = match_aliases(all_competitions(state.session), text)
     if contest_match and (not aid_match or contest_match[0][1] > aid_match[0][1]):
@@ -94,6 +102,9 @@ def understand(message: Inbound, state: State) -> list[Reply]:
         if any(word in text for word in APPLY_WORDS) and not is_question(text):
             return aid.start_application(state, best)
         return aid.offer_details(state, best)
+    replies = benefits.answer_question(message, state)
+    if replies is not None:
+        return replies
     if any(word in text for word in GENERIC_AID):
         return aid.aid_menu(message, state)
     if any(word in text for word in GENERIC_CONTEST):

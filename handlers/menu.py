@@ -123,14 +123,3 @@ def location_received(message: Inbound, state: State) -> list[Reply]:
 def link_received(message: Inbound, state: State) -> list[Reply]:
     """Acknowledges a shared link; the account does not act on links."""
     return [Text("收到您分享的链接。如需办理业务，请回复“帮助”查看菜单。")]
-
-
-def offline_service(message: Inbound, state: State) -> list[Reply]:
-    """Answers a service whose online flow is not open yet with the offline way to get it."""
-    union = state.settings.union
-    return [
-        Text(
-            "该服务的线上办理正在开通中。目前请拨打职工服务热线 "
-            f"{union.hotline}，或到{union.office}办理，工作人员会为您登记。"
-        )
-    ]

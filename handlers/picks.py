@@ -36,7 +36,7 @@ def continue_pick(message: Inbound, state: State) -> list[Reply] | None:
     end_conversation(state.session, state.conversation)
     state.conversation = None
     picked, go = PICKED[kind]
-    if text.isdigit() and 1 <= int(text) <= len(codes):
+    if text.isdecimal() and 1 <= int(text) <= len(codes):
         return picked(state, codes[int(text) - 1])
     if len(codes) == 1 and text in GO_WORDS:
         return go(state, codes[0])

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from handlers import (
     aid,
     applications,
+    benefits,
     competitions,
     followers,
     forms,
@@ -80,7 +81,7 @@ KEYWORDS: dict[str, Handler] = {
     "我的报名": competitions.my_entries,
     "竞赛结果": competitions.results,
     "比赛结果": competitions.results,
-    "普惠": menu.offline_service,
+    "普惠": benefits.benefits_menu,
     "我的": mine.my_records,
     "我的申请": applications.my_applications,
     "查询进度": applications.my_applications,

@@ -171,7 +171,7 @@ def make_choice(choices: Sequence[str]) -> Callable[[str], str]:
 
     def choice(text: str) -> str:
         value = _compact(text)
-        if value.isdigit() and 1 <= int(value) <= len(choices):
+        if value.isdecimal() and 1 <= int(value) <= len(choices):
             return choices[int(value) - 1]
         exact = [c for c in choices if c == value]
         partial = [c for c in choices if value and (value in c or c in value)]

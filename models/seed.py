@@ -1,4 +1,4 @@
-"""Data every install starts with (aid programmes, competitions) and the demo's extras.
+"""Data every install starts with (aid programmes, competitions, benefits) and the demo's extras.
 
 Idempotent: running it again adds what is missing and leaves what staff
 changed alone (only the demo password is reset).
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models.aid import AidProgramme, person_hash
 from models.base import Base, utcnow
+from models.benefit import Benefit
 from models.competition import CONFIRMED, Competition, CompetitionEntry
 from models.staff import upsert_staff
 from models.windows import window_on
@@ -92,10 +93,36 @@ def seed_competitions(session: Session) -> int:
     return _add_missing(session, Competition, entries)
 
 
+BENEFIT_COLUMNS = ("code", "title", "answer", "audience", "how", "link", "position")
+
+
+def load_benefits(path: Path = DATA / "benefits.toml") -> list[dict[str, Any]]:
+    """The benefits in ``path`` as model rows; keywords and questions go to ``matching``."""
+    rows = []
+    for number, entry in enumerate(_read(path)["benefits"], 1):
+        missing = [key for key in ("code", "title", "answer") if not entry.get(key)]
+        if missing:
+            raise ValueError(f"{path.name}: benefit {number} lacks {missing}")
+        row = {k: v for k, v in entry.items() if k in BENEFIT_COLUMNS}
+        row.setdefault("position", number)
+        row["matching"] = {
+            "keywords": list(entry.get("keywords", ())),
+            "questions": list(entry.get("questions", ())),
+        }
+        rows.append(row)
+    return rows
+
+
+def seed_benefits(session: Session) -> int:
+    """Add the benefits the database lacks; return how many were added."""
+    return _add_missing(session, Benefit, load_benefits())
+
+
 def seed_catalogue(session: Session) -> None:
     """What every install starts with."""
     seed_programmes(session)
     seed_competitions(session)
+    seed_benefits(session)
 
 
 DEMO_CONTEST = "forklift"

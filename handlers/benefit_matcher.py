@@ -1,0 +1,344 @@
+"""Matching a worker's question to the benefits catalogue: pure, no database.
+
+Workers do not type the catalogue's titles. They write "老板拖欠三个月工资怎么办",
+"会员卡丢了去哪补" or "天太热了单位给不给高温费", so a question is matched by
+meaning-bearing pieces rather than by exact keywords:
+
+1. The text is folded (full-width forms, case) and cut into segments at
+   punctuation and at stopwords (我, 的, 怎么, 吗, 能 …). Colloquial phrasings
+   are folded onto one canonical word first (拖欠工资, 不发工资, 讨薪 → 欠薪), and
+   the catalogue's own keywords are read as whole words, so the stopword 能
+   is dropped from "能不能" but not from "技能".
+2. Each segment gives its character 1-, 2- and 3-grams. A question needs no
+   word segmenter: a typo (高温补帖) still shares most of its grams with the
+   right word, and a gram that many entries share (申请, 钱) weighs little.
+3. Each entry is scored against its title, keywords and sample questions.
+   Its score combines how much of the question the entry explains with how
+   fully its best-matching phrase appears in the question, and lies in [0, 1].
+
+One entry clearly ahead is the answer; a few close together are a choice;
+nothing good enough is no answer (a question about benefits in general asks
+for the catalogue). The thresholds are tuned on the labelled questions in
+``tests/data/benefit_questions.toml`` (``python bench/intent_accuracy.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from handlers.forms import fold
+from models.benefit import Benefit
+
+# Colloquial words and common typos folded onto the word the catalogue uses.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "欠薪": (
+        "拖欠工资",
+        "拖欠薪水",
+        "拖着工资",
+        "拖工资",
+        "欠工资",
+        "欠我工资",
+        "不发工资",
+        "没发工资",
+        "工资没发",
+        "工资不发",
+        "工资还没发",
+        "不给工资",
+        "工资不给",
+        "拿不到工资",
+        "要不到工资",
+        "讨薪",
+        "讨工资",
+        "要工资",
+        "克扣工资",
+        "扣工资",
+        "拖欠",
+        "拖了",
+        "不给钱",
+        "工钱",
+    ),
+    "高温津贴": (
+        "高温补贴",
+        "高温补助",
+        "高温费",
+        "高温津帖",
+        "高温金",
+        "防暑费",
+        "防暑降温费",
+        "降温费",
+    ),
+    "会员卡": (
+        "工会卡",
+        "工会会员卡",
+        "会员服务卡",
+        "工会会员服务卡",
+        "服务卡",
+    ),
+    "入会": (
+        "加入工会",
+        "参加工会",
+        "入工会",
+        "加工会",
+        "进工会",
+        "成为会员",
+        "成为工会会员",
+        "当会员",
+        "入会费",
+        "加入",
+    ),
+    "法律援助": ("法援", "法律帮助", "免费律师", "请律师", "找律师", "法律咨询"),
+    "打官司": ("起诉", "告公司", "告老板", "上法院", "去法院"),
+    "仲裁": ("劳动仲裁", "劳动争议仲裁"),
+    "12351": ("职工热线", "服务热线", "维权热线", "投诉电话", "工会电话"),
+    "疗休养": ("疗修养", "疗养", "休养", "疗休"),
+    "职工书屋": ("职工书房", "职工图书室", "图书室", "图书馆", "阅览室"),
+    "借书": ("借几本书", "借本书", "借些书"),
+    "联谊": ("联谊会", "联欢", "相亲会", "相亲活动", "交友活动"),
+    "找对象": ("介绍对象", "找老婆", "找媳妇", "找女朋友", "找男朋友", "谈恋爱", "脱单"),
+    "医疗互助": ("互助医疗", "职工互助", "住院互助"),
+    "报销": ("能报吗", "能不能报", "可以报吗", "给报吗", "报多少", "报不报"),
+    "两癌筛查": ("两爱筛查", "两癌检查", "两癌筛检", "两癌体检"),
+    "两癌": ("两爱", "乳腺癌", "宫颈癌"),
+    "妇科": ("妇检", "妇科检查"),
+    "女职工": ("女工", "女同事", "女同志"),
+    "高温": ("35度", "35℃", "三十五度", "气温高", "太热", "天热", "大热天"),
+    "劳模": ("劳动模范", "劳模们"),
+    "驿站": ("驿栈", "爱心驿站", "户外驿站", "工会驿站", "服务站点"),
+    "歇脚": ("歇歇脚", "歇一歇", "歇会", "休息一下"),
+    "技能培训": ("技能陪训", "技术培训", "职业培训", "技能学习"),
+    "培训": ("陪训", "培训班"),
+    "学技术": ("学手艺", "学门手艺", "学门技术", "学点技术", "学技能"),
+}
+
+# Words that carry no meaning for matching: asking, pronouns, particles, and the
+# union itself (almost every question names it). Single characters only where
+# they seldom start or end a word that matters (请 would cut 申请, 地 工地).
+_STOPWORDS = """
+    我 我们 你 你们 您 他 她 咱 咱们 俺 的 了 吗 嘛 呢 吧 啊 呀 哦 么 啦 哈 嗯 噢 是 是不是
+    有 有没有 没有 有么 能 能不能 可以 可不可以 可否 会不会 要 要不要 想 想要 需要 请问 问一下
+    问问 一下 咨询一下 怎么 怎么样 怎样 如何 咋 咋办 怎么办 怎办 啥 什么 哪 哪里 哪儿 哪些 在哪
+    在哪里 哪个 这 那 这个 那个 这些 就 都 还 也 和 跟 与 及 或 给 在 帮忙 帮我 一个 工会
+    县总工会 总工会 县 职工 单位 公司 你好 您好 谢谢 好的 老师 领导 麻烦
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+
+MAX_CHARS = 200  # a question longer than this is read up to here
+# Durations, ages and sums ("三个月", "半年", "30岁", "十几万") say how much, not what about.
+QUANTITY = re.compile(
+    r"[0-9一二三四五六七八九十两几半百千万]+多?个?(?:月|天|年|周|星期|小时|岁|块钱|块|元)"
+)
+# The decision, tuned on the labelled set: an entry counts if it scores at
+# least LOW; those scoring at least CLOSE times the best are close to it; one
+# close entry is a clear answer, several are a choice of at most CHOICES.
+LOW = 0.3
+CLOSE = 0.8
+CHOICES = 3
+# How much a gram found only in an entry's sample questions counts.
+CONTEXT = 0.4
+# A clear match at least this good may be answered before the aid and competition
+# aliases look at the text (see confident_answer).
+CONFIDENT = 0.6
+# A question about benefits in general gets the catalogue.
+GENERAL = ("福利", "普惠", "权益", "待遇", "有什么服务", "有哪些服务")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the matcher reads of a benefit: its code and the phrases that point to it."""
+
+    code: str
+    words: tuple[str, ...]  # title and keywords: read as whole words
+    phrases: tuple[str, ...]  # title, keywords and sample questions: scored against
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """One entry's grams: all of them, those of its title and keywords, and per phrase."""
+
+    grams: frozenset[str]
+    core: frozenset[str]
+    phrases: tuple[frozenset[str], ...]
+
+
+@dataclass(frozen=True)
+class Index:
+    tokeniser: re.Pattern[str]
+    canonical: dict[str, str]
+    entries: tuple[Indexed, ...]
+    weights: dict[str, float]
+    unseen: float  # the weight per character of a gram no entry has
+
+
+def _listed(matching: object, key: str) -> tuple[str, ...]:
+    """The strings under ``key`` of a benefit's ``matching`` (staff edit it as JSON)."""
+    values = matching.get(key) if isinstance(matching, dict) else None
+    if not isinstance(values, list | tuple):
+        return ()
+    return tuple(str(v) for v in values if v)
+
+
+def entry_of(benefit: Benefit) -> Entry:
+    words = (benefit.title or "", *_listed(benefit.matching, "keywords"))
+    words = tuple(w for w in words if w)
+    return Entry(benefit.code, words, words + _listed(benefit.matching, "questions"))
+
+
+def _norm(text: str) -> str:
+    return fold(text).lower()
+
+
+def build_tokeniser(words: Iterable[str]) -> tuple[re.Pattern[str], dict[str, str]]:
+    """A pattern reading known words longest first, and the canonical form of each."""
+    canonical: dict[str, str] = {}
+    for word in words:
+        canonical.setdefault(_norm(word), _norm(word))
+    for target, variants in SYNONYMS.items():
+        canonical[_norm(target)] = _norm(target)
+        for variant in variants:
+            canonical[_norm(variant)] = _norm(target)
+    for word in STOPWORDS:
+        canonical.setdefault(word, "")
+    known = sorted((w for w in canonical if w), key=lambda w: (-len(w), w))
+    alternatives = "|".join(re.escape(w) for w in known)
+    pattern = rf"(?P<word>{alternatives})|(?P<latin>[a-z0-9]+)|(?P<char>[^\W_])|."
+    return re.compile(pattern, re.S), canonical
+
+
+def segments(text: str, tokeniser: re.Pattern[str], canonical: dict[str, str]) -> list[str]:
+    """The text's meaningful runs: known words, numbers and Latin words alone, other
+    letters run together; stopwords and punctuation end a run."""
+    found: list[str] = []
+    run = ""
+    for match in tokeniser.finditer(QUANTITY.sub(" ", _norm(text)[:MAX_CHARS])):
+        if match.group("char"):
+            run += match.group("char")
+            continue
+        if run:
+            found.append(run)
+            run = ""
+        word = match.group("word")
+        if word and canonical[word]:
+            found.append(canonical[word])
+        elif match.group("latin"):
+            found.append(match.group("latin"))
+    if run:
+        found.append(run)
+    return found
+
+
+def grams(parts: Iterable[str]) -> frozenset[str]:
+    """Character 1- to 3-grams within each segment; a number or Latin word stays whole
+    (123456 is not 12351)."""
+    found: set[str] = set()
+    for part in parts:
+        if part.isascii():
+            found.add(part)
+            continue
+        for size in (1, 2, 3):
+            found.update(part[i : i + size] for i in range(len(part) - size + 1))
+    return frozenset(found)
+
+
+@lru_cache(maxsize=16)
+def build_index(entries: tuple[Entry, ...]) -> Index:
+    tokeniser, canonical = build_tokeniser(w for e in entries for w in e.words)
+
+    def read(phrases: Iterable[str]) -> tuple[frozenset[str], ...]:
+        return tuple(g for g in (grams(segments(p, tokeniser, canonical)) for p in phrases) if g)
+
+    indexed = []
+    for entry in entries:
+        phrases = read(entry.phrases)
+        core = frozenset().union(*read(entry.words))
+        indexed.append(Indexed(frozenset().union(*phrases), core, phrases))
+    frequency: dict[str, int] = {}
+    for item in indexed:
+        for gram in item.grams:
+            frequency[gram] = frequency.get(gram, 0) + 1
+    count = len(entries)
+    # Longer grams say more; grams that many entries share say less.
+    weights = {g: len(g) * math.log((count + 1) / (df + 0.5)) for g, df in frequency.items()}
+    return Index(tokeniser, canonical, tuple(indexed), weights, math.log((count + 1) / 0.5))
+
+
+def score_entries(index: Index, text: str) -> list[float]:
+    """Each entry's score in [0, 1] for ``text``.
+
+    ``covered``: the share of the question's weight the entry explains.
+    ``phrase``: how fully the entry's best-matching phrase appears in the question.
+    Grams an entry has only from its sample questions count CONTEXT as much as
+    those of its title and keywords: "送外卖的可以加入工会吗" is about joining, and
+    a question sharing only "送外卖" with it is not.
+    """
+    query = grams(segments(text, index.tokeniser, index.canonical))
+    if not query:
+        return [0.0] * len(index.entries)
+
+    def w(gram: str) -> float:
+        return index.weights.get(gram, len(gram) * index.unseen)
+
+    total = sum(w(g) for g in query)
+    scores = []
+    for item in index.entries:
+
+        def weigh(found: Iterable[str], core: frozenset[str] = item.core) -> float:
+            return sum(w(g) * (1.0 if g in core else CONTEXT) for g in found)
+
+        covered = weigh(query & item.grams) / total
+        phrase = max((weigh(query & p) / weigh(p) for p in item.phrases), default=0.0)
+        scores.append(min(1.0, max(0.0, math.sqrt(covered * phrase))))
+    return scores
+
+
+def rank(entries: Sequence[Benefit], text: str) -> list[tuple[Benefit, float]]:
+    """The entries that share anything with ``text``, best first, with scores in [0, 1]."""
+    if not entries or not text:
+        return []
+    index = build_index(tuple(entry_of(b) for b in entries))
+    scores = score_entries(index, text)
+    order = sorted(range(len(entries)), key=lambda i: (-scores[i], i))
+    return [(entries[i], scores[i]) for i in order if scores[i] > 0]
+
+
+@dataclass(frozen=True)
+class Match:
+    """What to reply with: one benefit (a clear answer), several (a choice), none;
+    or, for a question about benefits in general, the catalogue."""
+
+    benefits: tuple[Benefit, ...] = ()
+    score: float = 0.0
+    catalogue: bool = False
+
+    @property
+    def clear(self) -> bool:
+        return len(self.benefits) == 1
+
+    @property
+    def confident(self) -> bool:
+        """Clear and good enough to answer before the aid and competition aliases."""
+        return self.clear and self.score >= CONFIDENT
+
+
+def decide(ranked: Sequence[tuple[Benefit, float]]) -> list[Benefit]:
+    """The entries to answer with: one (clear), two or three (close), or none.
+
+    Entries scoring at least LOW and CLOSE of the best are close to it.
+    """
+    if not ranked or ranked[0][1] < LOW:
+        return []
+    floor = max(LOW, ranked[0][1] * CLOSE)
+    return [benefit for benefit, score in ranked[:CHOICES] if score >= floor]
+
+
+def match(entries: Sequence[Benefit], text: str) -> Match:
+    """Match ``text`` against the catalogue (pure: no database, no state)."""
+    ranked = rank(entries, text)
+    chosen = decide(ranked)
+    if chosen:
+        return Match(tuple(chosen), ranked[0][1])
+    folded = _norm(text)
+    return Match(catalogue=bool(entries) and any(word in folded for word in GENERAL))

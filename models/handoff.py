@@ -49,3 +49,14 @@ def open_handoffs(session: Session) -> list[HandoffRequest]:
             .order_by(HandoffRequest.requested_at)
         )
     )
+
+
+def recent_handled(session: Session, limit: int = 50) -> list[HandoffRequest]:
+    return list(
+        session.scalars(
+            select(HandoffRequest)
+            .where(HandoffRequest.handled_at.is_not(None))
+            .order_by(HandoffRequest.handled_at.desc())
+            .limit(limit)
+        )
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
-from models import Follower, OutboxMessage
+from models import AuditEntry, Follower, HandoffRequest, OutboxMessage
 from models.alerts import raise_alert
 from models.outbox import enqueue_notice
 from models.staff import upsert_staff
@@ -112,3 +113,25 @@ def test_undeliverable_messages_and_alerts_show_with_their_reason(client, staff,
     assert "无法获取 access_token" in dashboard
     page = client.get("/admin/outbox").get_data(as_text=True)
     assert "您的申请已通过" in page and "[43004] 未关注公众号" in page and "无法送达" in page
+
+
+def test_staff_work_through_the_call_back_list(client, staff, wechat, db):
+    wechat.send_text("o_caller", "帮扶")
+    wechat.send_text("o_caller", "1")
+    wechat.send_text("o_caller", "人工")
+    wechat.send_text("o_other", "我想找人工客服")
+    assert client.get("/admin/handoffs").status_code == 302  # signed-in staff only
+    login(client)
+    page = client.get("/admin/handoffs").get_data(as_text=True)
+    assert "困难职工帮扶申请" in page and page.count("已联系</button>") == 2
+    request_id = db.scalars(select(HandoffRequest.id).order_by(HandoffRequest.id)).first()
+    path = f"/admin/handoffs/{request_id}/done"
+    assert client.post(path).status_code == 400  # no CSRF token
+    token = csrf_token(client, "/admin/handoffs")
+    assert client.post(path, data={"csrf_token": token}).status_code == 302
+    db.rollback()
+    handled = db.get(HandoffRequest, request_id)
+    assert (handled.handled_by, handled.handled_at is not None) == ("wang", True)
+    page = client.get("/admin/handoffs").get_data(as_text=True)
+    assert page.count("已联系</button>") == 1
+    assert db.scalars(select(AuditEntry.action)).all() == ["handoff"]

@@ -6,7 +6,7 @@ from flask import Flask
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
-from bot.admin import applications, catalogue, views  # noqa: F401 (catalogue: its routes)
+from bot.admin import applications, catalogue, handoffs, views  # noqa: F401 (their routes)
 from bot.admin.views import bp
 from handlers.masking import mask_text
 from models.staff import StaffUser

@@ -9,6 +9,7 @@ from bot import Runtime
 from handlers.competitions import send_reminders
 from models.base import utcnow
 from models.conversation import purge_conversations_before
+from models.database import serialised
 from models.delivery import purge_deliveries_before
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def purge_abandoned_drafts(runtime: Runtime) -> int:
 def remind_entrants(runtime: Runtime) -> int:
     """Queue reminders to confirmed entrants of events starting within the lead time."""
     lead = dt.timedelta(hours=runtime.settings.competitions.reminder_hours)
-    with runtime.session_factory.begin() as session:
+    with serialised(runtime.session_factory) as session, session.begin():
         sent = send_reminders(session, utcnow(), lead)
     if sent:
         log.info("queued %d competition reminders", sent)

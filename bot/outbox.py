@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 import logging
 import random
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from bot import Runtime
 from bot.wechat.api import ApiError, TokenUnavailable, WeChatApi
@@ -262,7 +264,7 @@ class Drainer:
                 return self._download(row, remaining)
             return Outcome(DEAD, error=f"unknown channel {row.channel!r}")
         except TokenUnavailable as exc:
-            with self.runtime.session_factory.begin() as session:
+            with serialised(self.runtime.session_factory) as session, session.begin():
                 raise_alert(session, "access_token", f"无法获取 access_token：{exc}")
             return Outcome(
                 PENDING,
@@ -273,6 +275,11 @@ class Drainer:
             )
         except ApiError as exc:
             return self._failure(row, exc)
+        except OperationalError as exc:
+            # The database, not the row, failed (a lock timeout, a restart): try again
+            # later with backoff, as for a network error.
+            log.warning("outbox row %s: database unavailable: %s", row.id, exc.orig)
+            return self._failure(row, ApiError(None, f"数据库暂时不可用：{exc.orig}"))
         except Exception as exc:
             # A bug or a malformed row must not stall the batch and come back after
             # every lease: the row ends dead, with the reason, for staff to see.
@@ -378,10 +385,14 @@ class Drainer:
         target = Path(self.settings.outbox.media_dir) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            partial = target.with_suffix(".part")
-            partial.write_bytes(content)
-            partial.replace(target)  # atomic: a reader never sees half a file
-        with self.runtime.session_factory.begin() as session:
+            # Each writer its own temporary name: two photos with the same content may
+            # be fetched at once. The rename is atomic, so a reader never sees half a file.
+            with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".part", delete=False) as fh:
+                fh.write(content)
+            Path(fh.name).replace(target)
+        # Read-then-write: on SQLite take the write lock first, or a concurrent
+        # delivery makes the upgrade fail with "database is locked".
+        with serialised(self.runtime.session_factory) as session, session.begin():
             record_media(session, media_id, digest, str(relative), content_type, len(content))
         return Outcome(SENT, via=MEDIA, msgid=digest)
 

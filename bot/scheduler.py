@@ -22,6 +22,7 @@ from bot import Runtime, jobs
 from bot.outbox import Drainer
 from bot.wechat.api import connect
 from models.coordination import release_lease, try_hold_lease
+from models.database import serialised
 
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
@@ -38,7 +39,7 @@ class Leadership:
     def renew(self) -> bool:
         seconds = self.runtime.settings.scheduler.leader_lease_seconds
         try:
-            with self.runtime.session_factory.begin() as session:
+            with serialised(self.runtime.session_factory) as session, session.begin():
                 leading = try_hold_lease(session, LEASE, self.holder, seconds)
         except Exception:  # a database hiccup must not leave two leaders: step down
             log.exception("could not renew the scheduler lease")

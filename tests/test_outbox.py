@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from bot.fake_wechat import Fault
 from bot.outbox import Drainer, Permits
@@ -343,6 +344,29 @@ class TestMassAndMedia:
         drainer.drain_once()
         assert (row(app).status, row(app).last_error_code) == ("dead", 40007)
 
+    def test_a_database_hiccup_while_storing_is_retried_not_dead(
+        self, app, fake, drainer, monkeypatch
+    ):
+        import bot.outbox
+
+        def locked(*args, **kwargs):
+            raise OperationalError("INSERT …", {}, Exception("database is locked"))
+
+        monkeypatch.setattr(bot.outbox, "record_media", locked)
+        with app.extensions["unionbot"].session_factory.begin() as session:
+            enqueue(
+                session, key="media:M2", channel=MEDIA, kind="proof", payload={"media_id": "M2"}
+            )
+        drainer.drain_once()
+        stored = row(app)
+        assert stored.status == "pending" and "数据库暂时不可用" in stored.last_error
+        assert stored.next_attempt_at > utcnow()
+        monkeypatch.undo()
+        with app.extensions["unionbot"].session_factory.begin() as session:
+            session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+        drainer.drain_once()
+        assert row(app).status == "sent"
+
 
 class TestSlowReplies:
     def test_slow_reply_becomes_a_customer_service_message(self, make_app, fake, monkeypatch):
@@ -499,3 +523,23 @@ def test_a_deferred_reply_leaves_held_notices_held(make_app, fake, monkeypatch):
     app.extensions["unionbot"].executor.shutdown(wait=True)
     held = row(app, idempotency_key="k:您的帮扶申请已通过")
     assert (held.status, held.sent_via) == ("held", None)
+
+
+def test_identical_photos_downloaded_at_once_are_both_stored(app, fake, api):
+    """The fake serves the same bytes for every media id, like two copies of one photo."""
+    runtime = app.extensions["unionbot"]
+    with runtime.session_factory.begin() as session:
+        for n in range(6):
+            enqueue(
+                session,
+                key=f"media:S{n}",
+                channel=MEDIA,
+                kind="proof",
+                payload={"media_id": f"S{n}"},
+            )
+    Drainer(runtime, api).drain_once()  # 16 sends at once: the six downloads race
+    with runtime.session_factory() as session:
+        statuses = session.scalars(select(OutboxMessage.status)).all()
+        stored = session.scalars(select(MediaFile.path)).all()
+    assert statuses == ["sent"] * 6 and len(set(stored)) == 1 and len(stored) == 6
+    assert not list(Path(runtime.settings.outbox.media_dir).rglob("*.part"))

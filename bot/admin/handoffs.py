@@ -10,6 +10,7 @@ from bot.admin.applications import staff_actor
 from bot.admin.views import bp
 from models.audit import audit
 from models.base import utcnow
+from models.database import serialised
 from models.handoff import HandoffRequest, open_handoffs, recent_handled
 
 
@@ -38,7 +39,7 @@ def handoffs():
 def handoff_done(request_id: int):
     if not DoneForm().validate_on_submit():
         abort(400)
-    with _sessions().begin() as session:
+    with serialised(_sessions()) as session, session.begin():
         request = session.get(HandoffRequest, request_id)
         if request is None:
             abort(404)

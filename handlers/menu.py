@@ -74,6 +74,11 @@ def welcome(message: Inbound, state: State) -> list[Reply]:
     ]
 
 
+def greet(message: Inbound, state: State) -> list[Reply]:
+    """Answers 你好 / 在吗 with a greeting and the menu."""
+    return [Text("您好！有什么可以帮您？\n" + menu_text(state))]
+
+
 def show_menu(message: Inbound, state: State) -> list[Reply]:
     """Answers 帮助 / 菜单 / ? with the menu."""
     return [Text(menu_text(state))]

@@ -72,6 +72,8 @@ KEYWORDS: dict[str, Handler] = {
     "?": menu.show_menu,
     "help": menu.show_menu,
     "人工": menu.staff_contact,
+    **dict.fromkeys(("你好", "您好", "在吗", "在不在", "hi", "hello", "哈喽"), menu.greet),
+    "申请": aid.aid_menu,
     "帮扶": aid.aid_menu,
     "申请帮扶": aid.aid_menu,
     "竞赛": competitions.competition_list,
@@ -94,7 +96,7 @@ KEYWORDS.update({number: KEYWORDS[keyword] for number, keyword, _ in menu.SERVIC
 def normalise(text: str) -> str:
     """Fold what phone keyboards produce: full-width letters, digits and ？, spaces, case."""
     folded = unicodedata.normalize("NFKC", text).strip().lower()
-    return folded.rstrip("。.!！")
+    return folded.rstrip("。.!?~～") or folded  # a lone "?" still asks for the menu
 
 
 # Conversations that expect the worker's next message, by flow. Each returns

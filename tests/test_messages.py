@@ -194,3 +194,13 @@ def test_wechatpy_models_the_subscribe_message_events():
     message = parse_message(xml)
     assert type(message).__name__ == "SubscribeMsgSentEvent"
     assert [item["TemplateId"] for item in message.items] == ["A", "B"]
+
+
+@pytest.mark.parametrize("greeting", ["你好", "您好！", "在吗？", "Hello"])
+def test_greetings_get_a_greeting_and_the_menu(wechat, greeting):
+    reply = wechat.send_text("o_hi", greeting).text
+    assert reply.startswith("您好！有什么可以帮您？") and "1 帮扶" in reply
+
+
+def test_a_bare_申请_lists_the_aid_programmes(wechat):
+    assert "可以在线申请的帮扶项目" in wechat.send_text("o_hi", "申请").text

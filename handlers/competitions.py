@@ -44,6 +44,8 @@ from models.windows import on_day, window_on
 FLOW = "competition"
 KIND = "competition"
 CANCEL_FLOW = "competition_cancel"
+# What a sign-up is called, by the competition's kind (a proposal is submitted, not entered).
+SUBMITTED = {"innovation": "申报成功", "proposal": "提交成功", "nomination": "推荐已提交"}
 
 
 def season_window(state: State, competition: Competition):
@@ -260,11 +262,13 @@ class SignupForm:
                 )
             ]
         day = event_day(competition, season)
-        when = f"{day.month}月{day.day}日 {competition.event_time}" if day else ""
-        lines = [f"报名成功！“{competition.title}”"]
-        if when or competition.place:
+        lines = [f"{SUBMITTED.get(competition.kind, '报名成功')}！“{competition.title}”"]
+        if day:
+            when = f"{day.month}月{day.day}日 {competition.event_time}"
             lines.append(f"比赛时间地点：{when} {competition.place}".strip())
-        lines.append("赛前我们会提醒您。如需取消，回复“我的报名”。")
+            lines.append("赛前我们会提醒您。如需取消，回复“我的报名”。")
+        else:
+            lines.append("评审有结果时我们会通知您。如需撤回，回复“我的报名”。")
         return [Text("\n".join(lines))]
 
 

@@ -270,3 +270,27 @@ class TestCapacityChanges:
         first.say("取消报名 1")
         assert "让给候补" not in first.say("是")
         assert "候补第1位" in Worker(wechat, "o_c").say("我的报名")
+
+
+def test_a_proposal_is_submitted_without_an_event_reminder(wechat, db):
+    open_only(db, "energy_idea")
+    worker = Worker(wechat)
+    worker.say("竞赛")
+    assert "【节能减排金点子】" in worker.say("1")
+    worker.say("报名")
+    worker.run(
+        [
+            "同意",
+            "周平",
+            valid_id(5),
+            "13912345678",
+            "物流公司",
+            "空压机余热回收",
+            "用余热给宿舍供热水",
+            "20000",
+        ]
+    )
+    reply = worker.say("确认")
+    assert reply.startswith("提交成功！“节能减排金点子”") and "评审有结果时" in reply
+    assert "赛前" not in reply
+    assert db.scalars(select(CompetitionEntry)).one().answers["yearly_savings"] == 20000

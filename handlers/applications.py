@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from handlers import forms
+from handlers import confirm, forms
 from handlers.aid import SHANGHAI
 from handlers.forms import Field, Form
 from handlers.messages import Inbound, Reply, Text
@@ -21,7 +21,6 @@ from models.aid import (
     find_application,
     transition,
 )
-from models.conversation import end_conversation, save_conversation
 
 WITHDRAW = "aid_withdraw"
 SUPPLEMENT = "aid_supplement"
@@ -122,35 +121,23 @@ def details(application: AidApplication) -> str:
 def _ask_withdraw(state: State, application: AidApplication) -> list[Reply]:
     if not application.undecided:
         return [Text(f"申请 {application.reference} 已{application.status_label}，不能撤回。")]
-    save_conversation(
-        state.session,
-        state.follower.id,
-        WITHDRAW,
-        {"step": "confirm", "reference": application.reference},
-        state.now,
+    question = (
+        f"确定要撤回申请 {application.reference}（{application.programme.name}）吗？"
+        "撤回后需要重新申请。"
     )
-    return [
-        Text(
-            f"确定要撤回申请 {application.reference}（{application.programme.name}）吗？"
-            "撤回后需要重新申请。回复“是”撤回，回复“否”保留。"
-        )
-    ]
+    return confirm.ask(state, WITHDRAW, application.reference, question)
 
 
-def continue_withdraw(message: Inbound, state: State) -> list[Reply] | None:
-    reference = state.conversation.data["reference"]
-    answer = forms.fold(message.text)
-    end_conversation(state.session, state.conversation)
-    state.conversation = None
-    if answer in ("否", "不", "不撤回", "保留", "算了", "2"):
-        return [Text(f"好的，申请 {reference} 保留，继续办理。")]
-    if answer not in ("是", "确定", "撤回", "确认", "1"):
-        return None
+def _withdraw(state: State, reference: str) -> list[Reply]:
     application = _own(state, reference)
     if application is None or not application.undecided:
         return [Text(f"申请 {reference} 已不能撤回。")]
     transition(state.session, application, WITHDRAWN, "worker", "本人在公众号撤回", state.now)
     return [Text(f"申请 {reference} 已撤回。需要时可以重新申请。")]
+
+
+def _keep(state: State, reference: str) -> list[Reply]:
+    return [Text(f"好的，申请 {reference} 保留，继续办理。")]
 
 
 # --- adding information staff asked for ------------------------------------
@@ -228,3 +215,4 @@ def needs_info_reminders(state: State) -> dict[str, Text]:
 
 
 forms.register(SUPPLEMENT, SupplementForm())
+confirm.register(WITHDRAW, _withdraw, _keep)

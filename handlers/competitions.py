@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handlers import forms, picks
+from handlers import confirm, forms, picks
 from handlers.aid import SHANGHAI, closed_text, local_today, window_text
 from handlers.forms import Field, Form, Refused
 from handlers.messages import Inbound, Reply, Text
@@ -36,14 +36,13 @@ from models.competition import (
     waitlist,
 )
 from models.consent import PRIVACY, record_consent
-from models.conversation import end_conversation, save_conversation
 from models.follower import Follower
 from models.outbox import enqueue_notice
 from models.windows import on_day, window_on
 
 FLOW = "competition"
 KIND = "competition"
-CANCEL_FLOW = "competition_cancel"
+CANCEL = "competition_cancel"
 # What a sign-up is called, by the competition's kind (a proposal is submitted, not entered).
 SUBMITTED = {"innovation": "申报成功", "proposal": "提交成功", "nomination": "推荐已提交"}
 
@@ -336,31 +335,12 @@ def cancel_command(message: Inbound, state: State) -> list[Reply] | None:
 
 
 def ask_cancel(state: State, entry: CompetitionEntry) -> list[Reply]:
-    save_conversation(
-        state.session,
-        state.follower.id,
-        CANCEL_FLOW,
-        {"step": "confirm", "entry_id": entry.id},
-        state.now,
-    )
-    return [
-        Text(
-            f"确定要取消“{entry.competition.title}”的报名吗？取消后名额会让给候补的人。"
-            "回复“是”取消，回复“否”保留。"
-        )
-    ]
+    question = f"确定要取消“{entry.competition.title}”的报名吗？取消后名额会让给候补的人。"
+    return confirm.ask(state, CANCEL, str(entry.id), question)
 
 
-def continue_cancel(message: Inbound, state: State) -> list[Reply] | None:
-    entry_id = state.conversation.data["entry_id"]
-    answer = forms.fold(message.text)
-    end_conversation(state.session, state.conversation)
-    state.conversation = None
-    if answer in ("否", "不", "保留", "算了", "2"):
-        return [Text("好的，报名保留。")]
-    if answer not in ("是", "确定", "确认", "取消", "1"):
-        return None
-    entry = state.session.get(CompetitionEntry, entry_id)
+def _cancel(state: State, entry_id: str) -> list[Reply]:
+    entry = state.session.get(CompetitionEntry, int(entry_id))
     promoted = None
     if entry is not None and entry.follower_id == state.follower.id:
         promoted = cancel_entry(state.session, entry, state.now)
@@ -370,6 +350,10 @@ def continue_cancel(message: Inbound, state: State) -> list[Reply] | None:
     if promoted:
         reply += "名额已按顺序让给候补的职工。"
     return [Text(reply)]
+
+
+def _keep(state: State, entry_id: str) -> list[Reply]:
+    return [Text("好的，报名保留。")]
 
 
 def cancel_entry(
@@ -470,3 +454,4 @@ def send_reminders(session: Session, now: dt.datetime, lead: dt.timedelta) -> in
 forms.register(FLOW, SignupForm())
 # A number from the list shows details; 报名 on the details starts the form.
 picks.register(KIND, _show_code, go=_start_code)
+confirm.register(CANCEL, _cancel, _keep)

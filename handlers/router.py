@@ -14,6 +14,7 @@ from handlers import (
     applications,
     benefits,
     competitions,
+    confirm,
     followers,
     forms,
     intents,
@@ -104,8 +105,7 @@ def normalise(text: str) -> str:
 Continuation = Callable[[Inbound, State], list[Reply] | None]
 CONTINUATIONS: dict[str, Continuation] = {
     picks.FLOW: picks.continue_pick,
-    competitions.CANCEL_FLOW: competitions.continue_cancel,
-    applications.WITHDRAW: applications.continue_withdraw,
+    confirm.FLOW: confirm.continue_confirm,
     **dict.fromkeys(forms.OWNERS, forms.continue_form),
 }
 

@@ -319,6 +319,15 @@ def _require_editor() -> None:
         abort(403)
 
 
+def save_changes(session: Session, item, form: WindowForm) -> tuple[list[str], str]:
+    """Apply the form to ``item``, audit what changed, and say so in Chinese."""
+    changed = apply_changes(item, form.values())
+    if changed:
+        audit(session, staff_actor(), "edit", item.code, ",".join(changed))
+    message = f"已保存：{changed_words(','.join(changed))}。" if changed else "没有修改。"
+    return changed, message
+
+
 def changed_words(detail: str) -> str:
     return "、".join(FIELD_LABELS.get(name, name) for name in detail.split(",") if name)
 
@@ -480,10 +489,7 @@ def edit_competition(code: str):
         form = CompetitionForm()
         if not form.validate_on_submit():
             return _render_competition(session, found, form), 400
-        changed = apply_changes(found, form.values())
-        if changed:
-            audit(session, staff_actor(), "edit", found.code, ",".join(changed))
-        message = f"已保存：{changed_words(','.join(changed))}。" if changed else "没有修改。"
+        changed, message = save_changes(session, found, form)
         if "capacity" in changed:
             season = season_of(found, local_today())
             moved = promote_waitlist(session, found, season, utcnow())
@@ -584,15 +590,7 @@ def edit_programme(code: str):
         form = ProgrammeForm()
         if not form.validate_on_submit():
             return _render_programme(session, found, form), 400
-        changed = apply_changes(found, form.values())
-        if changed:
-            audit(session, staff_actor(), "edit", found.code, ",".join(changed))
-        message = f"已保存：{changed_words(','.join(changed))}。" if changed else "没有修改。"
-        if "capacity" in changed:
-            season = season_of(found, local_today())
-            moved = promote_waitlist(session, found, season, utcnow())
-            if moved:
-                message += f"名额增加，候补的{len(moved)}人已按顺序递补并收到通知。"
+        _, message = save_changes(session, found, form)
         code = found.code
     flash(message)
     return redirect(url_for("admin.programme", code=code))

@@ -221,6 +221,7 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
             return _cancel(state, form)
         return None
 
+    conversation.updated_at = state.now  # any answer, even a wrong one, is activity
     if draft.get("confirming"):
         return _answer_confirmation(state, form, draft, text)
     if message.kind == "image":

@@ -510,6 +510,26 @@ class TestDurability:
         assert "请输入联系手机号" in worker.say("继续")  # the typed number was not taken
         assert "工作单位" in worker.say("13812345678")
 
+    def test_a_wrong_answer_counts_as_activity(self, worker, db):
+        worker.say("帮扶")
+        worker.say("1")
+        worker.run(SCRIPTS["hardship"][:3])
+        db.execute(
+            update(Conversation).values(
+                updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=29)
+            )
+        )
+        db.commit()
+        assert "手机号应为" in worker.say("12345")  # active again, though nothing was saved
+        db.rollback()
+        db.execute(
+            update(Conversation).values(
+                updated_at=Conversation.updated_at - dt.timedelta(minutes=2)
+            )
+        )
+        db.commit()
+        assert "工作单位" in worker.say("13812345678")  # 2 minutes after the wrong answer
+
     def test_paused_form_waits_while_the_worker_asks_something_else(self, worker, db):
         worker.say("帮扶")
         worker.say("1")

@@ -522,11 +522,9 @@ class TestDurability:
         db.commit()
         assert "手机号应为" in worker.say("12345")  # active again, though nothing was saved
         db.rollback()
-        db.execute(
-            update(Conversation).values(
-                updated_at=Conversation.updated_at - dt.timedelta(minutes=2)
-            )
-        )
+        touched = db.scalars(select(Conversation)).one().updated_at
+        assert touched > dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        db.execute(update(Conversation).values(updated_at=touched - dt.timedelta(minutes=2)))
         db.commit()
         assert "工作单位" in worker.say("13812345678")  # 2 minutes after the wrong answer
 

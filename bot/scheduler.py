@@ -80,38 +80,32 @@ def build_scheduler(runtime: Runtime) -> tuple[BackgroundScheduler, Leadership]:
         max_instances=1,
         coalesce=True,
     )
-    scheduler.add_job(
-        leadership.guard(drainer.drain_until_empty),
+
+    def lead(job_id: str, job: Callable[[], object], trigger: str, **when) -> None:
+        """Run ``job`` only while leading; never two runs at once, missed runs merged."""
+        scheduler.add_job(
+            leadership.guard(job), trigger, id=job_id, max_instances=1, coalesce=True, **when
+        )
+
+    lead(
+        "drain_outbox",
+        drainer.drain_until_empty,
         "interval",
         seconds=settings.outbox.drain_interval_seconds,
-        id="drain_outbox",
-        max_instances=1,
-        coalesce=True,
     )
-    scheduler.add_job(
-        leadership.guard(lambda: jobs.purge_old_transcripts(runtime)),
+    lead(
+        "purge_old_transcripts",
+        lambda: jobs.purge_old_transcripts(runtime),
         "cron",
         hour=3,
         minute=17,
-        id="purge_old_transcripts",
-        max_instances=1,
-        coalesce=True,
     )
-    scheduler.add_job(
-        leadership.guard(lambda: jobs.purge_abandoned_drafts(runtime)),
+    lead(
+        "purge_abandoned_drafts",
+        lambda: jobs.purge_abandoned_drafts(runtime),
         "cron",
         hour=3,
         minute=27,
-        id="purge_abandoned_drafts",
-        max_instances=1,
-        coalesce=True,
     )
-    scheduler.add_job(
-        leadership.guard(lambda: jobs.remind_entrants(runtime)),
-        "interval",
-        minutes=10,
-        id="remind_entrants",
-        max_instances=1,
-        coalesce=True,
-    )
+    lead("remind_entrants", lambda: jobs.remind_entrants(runtime), "interval", minutes=10)
     return scheduler, leadership

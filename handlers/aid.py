@@ -119,12 +119,17 @@ def aid_menu(message: Inbound, state: State) -> list[Reply]:
     return [Text("\n".join(lines))]
 
 
-def start_application(state: State, programme: AidProgramme) -> list[Reply]:
+def start_application(
+    state: State, programme: AidProgramme, described: bool = False
+) -> list[Reply]:
+    """Open the form; the conditions come first unless the worker has just read them."""
     if not programme.active:
         return [Text(f"{programme.name}暂停在线受理，请拨打 {state.settings.union.hotline} 咨询。")]
     if not window(state, programme).open:
         return [Text(closed_text(state, programme.name, programme, "申报"))]
-    intro = describe(state, programme) + "\n\n下面开始填写申请，大约需要5分钟。"
+    intro = f"好的，开始填写{programme.name}申请，大约需要5分钟。"
+    if not described:
+        intro = describe(state, programme) + "\n\n下面开始填写申请，大约需要5分钟。"
     return forms.start(state, build_form(state, programme), intro=intro)
 
 
@@ -305,5 +310,11 @@ def _picked(state: State, code: str) -> list[Reply]:
     return start_application(state, programme) if programme else []
 
 
+def _go(state: State, code: str) -> list[Reply]:
+    """ "申请" after the conditions were shown (a single offer): straight into the form."""
+    programme = get_programme(state.session, code)
+    return start_application(state, programme, described=True) if programme else []
+
+
 forms.register(FLOW, AidApplicationForm())
-picks.register(KIND, _picked)
+picks.register(KIND, _picked, go=_go)

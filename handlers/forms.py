@@ -26,7 +26,7 @@ from handlers.masking import mask_value
 from handlers.menu import staff_contact_text
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
-from handlers.validators import Invalid, validator_for
+from handlers.validators import FREE_TEXT, Invalid, validator_for
 from models.conversation import end_conversation, save_conversation
 from models.handoff import record_handoff
 from models.outbox import MEDIA, enqueue
@@ -101,8 +101,10 @@ class Field:
         elif self.kind in ("yes_no",):
             text += "（回复 是 或 否）"
         elif self.kind == "consent":
-            text += "\n回复“同意”继续" + (
-                "，回复“不同意”" if not self.required else "；不同意请回复“不同意”"
+            text += (
+                "\n回复“同意”继续；不同意请回复“不同意”"
+                if self.required
+                else "\n请回复“同意”或“不同意”"
             )
         if self.optional:
             text += "（没有可回复“无”）"
@@ -169,10 +171,14 @@ def register(flow: str, owner: FormOwner) -> None:
     OWNERS[flow] = owner
 
 
+def trimmed(text: str) -> str:
+    """Free text as typed: spaces trimmed and collapsed, Chinese punctuation kept."""
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
 def fold(text: str) -> str:
-    """Phone-keyboard input: full-width forms folded, spaces trimmed and collapsed."""
-    folded = unicodedata.normalize("NFKC", text or "")
-    return re.sub(r"\s+", " ", folded).strip()
+    """Phone-keyboard input for matching and parsing: full-width forms folded as well."""
+    return trimmed(unicodedata.normalize("NFKC", text or ""))
 
 
 def start(state: State, form: Form, intro: str = "") -> list[Reply]:
@@ -237,7 +243,7 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
         return _at_summary(state, owner, form, draft, text)
     if step == PROOFS:
         return _at_proofs(state, form, draft, text)
-    return _answer(state, owner, form, draft, text)
+    return _answer(state, owner, form, draft, text, message.text)
 
 
 def pause_notice(title: str) -> str:
@@ -314,13 +320,17 @@ def _advance(state: State, owner: FormOwner, form: Form, draft: dict) -> list[Re
     return [Text(_prompt(form, draft))]
 
 
-def _answer(state: State, owner: FormOwner, form: Form, draft: dict, text: str) -> list[Reply]:
+def _answer(
+    state: State, owner: FormOwner, form: Form, draft: dict, text: str, typed: str
+) -> list[Reply]:
     field = form.field(draft["step"])
     if field.optional and text in ("无", "没有", "跳过"):
         value: Any = ""
     else:
+        # NFKC would turn a reason's "，" into ","; free text is kept as the worker wrote it.
+        given = trimmed(typed) if field.kind in FREE_TEXT else text
         try:
-            value = validator_for(field)(text)
+            value = validator_for(field)(given)
         except Invalid as reason:
             return [Text(_prompt(form, draft, before=f"{reason}。\n"))]
     refusal = owner.check(state, form, field, value, draft["answers"])
@@ -362,7 +372,14 @@ def _at_proofs(state: State, form: Form, draft: dict, text: str) -> list[Reply]:
     if text in FINISH_PROOFS or text in SKIP_PROOFS:
         if not draft["proofs"] and (form.proofs_required or text in FINISH_PROOFS):
             if form.proofs_required:
-                return [Text("还没有收到照片。请拍照发送：" + "、".join(form.proofs) + "。")]
+                days = state.settings.forms.draft_retention_days
+                return [
+                    Text(
+                        "还没有收到照片。请拍照发送：" + "、".join(form.proofs) + "。\n"
+                        f"手头没有材料的话，可以先放着，填好的内容为您保留{days}天，"
+                        "拍好后回复“继续”接着发。"
+                    )
+                ]
             return [Text("还没有收到照片。请拍照发送材料，或回复“跳过”之后补交。")]
         draft["proofs_done"] = True
         return _advance(state, owner, form, draft)

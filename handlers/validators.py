@@ -1,6 +1,6 @@
 """Check and normalise what a worker types into a form field.
 
-Each validator takes the worker's text (already NFKC-folded and trimmed) and
+Each validator takes the worker's text (trimmed; NFKC-folded too, except free text) and
 returns the value to store, or raises :class:`Invalid` with a reason the worker
 can act on. Phones with Chinese keyboards send full-width digits, spaces inside
 numbers and 元/岁/人 after amounts, so those are accepted.
@@ -22,6 +22,7 @@ class Invalid(ValueError):
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 PHONE = re.compile(r"1[3-9]\d{9}")
+FREE_TEXT = ("text", "employer")  # kinds whose answers are stored as typed
 NAME = re.compile(r"[\u4e00-\u9fff·•A-Za-z ]{2,30}")
 YES = {"是", "有", "对", "同意", "好", "y", "yes", "1", "是的", "对的", "有的"}
 NO = {"否", "不是", "没有", "无", "不", "n", "no", "2", "不同意", "没"}
@@ -116,13 +117,22 @@ def make_count(minimum: int, maximum: int, unit: str) -> Callable[[str], int]:
     return count
 
 
-def yes_no(text: str) -> bool:
+def _yes_or_no(text: str, reason: str) -> bool:
     value = text.lower()
     if value in YES:
         return True
     if value in NO:
         return False
-    raise Invalid("请回复“是”或“否”")
+    raise Invalid(reason)
+
+
+def yes_no(text: str) -> bool:
+    return _yes_or_no(text, "请回复“是”或“否”")
+
+
+def consent(text: str) -> bool:
+    # The consent question offers 同意/不同意, so the reason must use the same words.
+    return _yes_or_no(text, "请回复“同意”或“不同意”")
 
 
 DATE_FORMS = (
@@ -188,7 +198,7 @@ def validator_for(field: Any) -> Callable[[str], Any]:
     kind = field.kind
     if kind == "choice":
         return make_choice(field.choices)
-    if kind in ("text", "employer"):
+    if kind in FREE_TEXT:
         return make_text(field.max_length)
     if kind == "money":
         return make_money(field.maximum or 10_000_000)
@@ -201,7 +211,7 @@ def validator_for(field: Any) -> Callable[[str], Any]:
         "id_number": id_number,
         "phone": phone,
         "yes_no": yes_no,
-        "consent": yes_no,
+        "consent": consent,
         "date": date,
         "bank_card": bank_card,
     }

@@ -157,9 +157,8 @@ def serve(config_path: str | None, host: str | None, port: int | None) -> None:
         click.echo(f"  Demo sign-in:   {DEMO_ADMIN} / {settings.demo.admin_password}")
         click.echo(f"  Demo token:     {settings.wechat.token}  (try: unionbot chat --url {base})")
     if fake:
-        click.echo(
-            f"  Fake WeChat:    {base}{FAKE_MOUNT}/cgi-bin/  (calls: {base}{FAKE_MOUNT}/_fake/)"
-        )
+        click.echo(f"  Fake WeChat:    {base}{FAKE_MOUNT}/cgi-bin/")
+        click.echo(f"  Calls to it:    {base}{FAKE_MOUNT}/_fake/  (JSON: {FAKE_MOUNT}/_fake/calls)")
     click.echo(f"  Scheduler:      {'running' if scheduled else 'disabled'}")
     sys.stdout.flush()
     try:

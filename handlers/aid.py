@@ -24,6 +24,7 @@ from models.aid import (
     AidProgramme,
     ApplicationProof,
     Window,
+    allotted,
     child_key,
     find_by_key,
     get_programme,
@@ -142,6 +143,26 @@ def offer_details(state: State, programme: AidProgramme) -> list[Reply]:
     return [Text(f"{info}\n\n{closed_text(state, programme.name, programme, '申报')}")]
 
 
+# --- capped choices (夏送清凉's pickup stations) ------------------------------
+
+
+def places_left(state: State, programme: AidProgramme, season: int) -> dict[str, int] | None:
+    """Units left per capped choice this season, or None when the programme has no cap."""
+    quota = programme.definition.get("quota")
+    if not quota:
+        return None
+    taken = allotted(state.session, programme.code, season)
+    return {choice: limit - taken.get(choice, 0) for choice, limit in quota["limits"].items()}
+
+
+def full_text(programme: AidProgramme, choice: str, left: dict[str, int], hint: str = "") -> str:
+    unit = programme.definition["quota"].get("unit", "个")
+    others = [f"{c}（剩{n}{unit}）" for c, n in left.items() if n > 0 and c != choice]
+    if not others:
+        return f"{programme.name}本季各处都已登记满了。回复“取消”退出，或回复“人工”联系工作人员。"
+    return f"{choice}本季已登记满了。还可以选：" + "、".join(others) + "。" + hint
+
+
 # --- the form -------------------------------------------------------------
 
 
@@ -222,6 +243,11 @@ class AidApplicationForm:
         if field.key == "diagnosis_date" and int(value[:4]) != local_today(state).year:
             hotline = state.settings.union.hotline
             return f"{programme.name}受理当年确诊的疾病；往年确诊的请拨打 {hotline} 咨询其他帮扶。"
+        quota = programme.definition.get("quota")
+        if quota and field.key == quota["field"]:
+            left = places_left(state, programme, season)
+            if left.get(value, 1) <= 0:
+                return full_text(programme, value, left)
         if field.key == "out_of_pocket":
             if value <= 0:
                 return "个人自付费用应大于0元。"
@@ -239,6 +265,22 @@ class AidApplicationForm:
             "如需为家人申请，请输入家人的信息；回复“取消”退出。"
         )
 
+    def _allot(
+        self, state: State, programme: AidProgramme, season: int, answers: dict
+    ) -> str | None:
+        """The capped choice this submission takes, counted again under the programme's
+        row lock (the write lock on SQLite) so two last-minute submissions cannot both
+        take the last unit."""
+        quota = programme.definition.get("quota")
+        if not quota:
+            return None
+        state.session.get(AidProgramme, programme.code, with_for_update=True)
+        choice = answers.get(quota["field"])
+        left = places_left(state, programme, season)
+        if left.get(choice, 1) <= 0:
+            raise Refused(full_text(programme, choice, left, hint="回复“修改 数字”换一个。"))
+        return choice if choice in left else None
+
     def notes(self, state: State, form: Form, answers: dict) -> list[str]:
         programme = get_programme(state.session, form.code)
         if not programme.definition.get("grading"):
@@ -254,6 +296,7 @@ class AidApplicationForm:
         programme = get_programme(state.session, form.code)
         season = window(state, programme).season
         grading = grade(state, answers) if programme.definition.get("grading") else None
+        allotment = self._allot(state, programme, season, answers)
         application = AidApplication(
             programme_code=programme.code,
             follower_id=state.follower.id,
@@ -269,6 +312,7 @@ class AidApplicationForm:
                 if answers.get("child_id_number")
                 else None
             ),
+            allotment=allotment,
             submitted_at=state.now,
             updated_at=state.now,
         )

@@ -61,8 +61,14 @@ def phone(text: str) -> str:
     return value
 
 
+# Replies a worker sends twice when the bot is slow ("同意", "确认") fit the name pattern.
+NOT_NAMES = YES | NO | {"确认", "提交", "完成", "跳过", "申请", "报名", "帮扶", "竞赛", "你好"}
+
+
 def name(text: str) -> str:
     value = text.strip()
+    if value.lower() in NOT_NAMES:
+        raise Invalid(f"“{value}”不像是姓名，请填写真实姓名")
     if not NAME.fullmatch(value):
         raise Invalid("请填写真实姓名（2到30个汉字或字母）")
     return value

@@ -93,6 +93,9 @@ class AidApplication(Base):
     id_hash: Mapped[str] = mapped_column(String(64), index=True)
     open_key: Mapped[str | None] = mapped_column(String(160), unique=True, default=None)
     child_key: Mapped[str | None] = mapped_column(String(160), unique=True, default=None)
+    # The capped choice this application takes a unit of (夏送清凉's pickup station);
+    # plain text so places can be counted without decrypting the answers.
+    allotment: Mapped[str | None] = mapped_column(String(64), default=None)
     submitted_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
@@ -188,6 +191,21 @@ def child_key(programme_code: str, season: int, child_id_number: str) -> str:
 
 def find_by_key(session: Session, column: Any, key: str) -> AidApplication | None:
     return session.scalars(select(AidApplication).where(column == key)).one_or_none()
+
+
+def allotted(session: Session, programme_code: str, season: int) -> dict[str, int]:
+    """Units taken per capped choice this season; a rejected or withdrawn one frees its unit."""
+    rows = session.execute(
+        select(AidApplication.allotment, func.count())
+        .where(
+            AidApplication.programme_code == programme_code,
+            AidApplication.season == season,
+            AidApplication.allotment.is_not(None),
+            AidApplication.status.not_in(RELEASES),
+        )
+        .group_by(AidApplication.allotment)
+    )
+    return dict(rows.all())
 
 
 def programmes(session: Session, active_only: bool = True) -> list[AidProgramme]:

@@ -13,7 +13,7 @@ from models.base import utcnow
 from models.staff import upsert_staff
 from models.windows import window_on
 from tests.test_admin import PASSWORD, csrf_token, login
-from tests.test_aid import Worker, valid_id
+from tests.test_aid import Worker, apply, open_all_windows, valid_id
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 WANG = "320924198503120022"
@@ -465,6 +465,15 @@ class TestProgrammes:
         assert (entry.actor, entry.action, entry.subject) == ("staff:zhao", "edit", "jinqiu")
         assert entry.detail == "opens,closes,active,summary"
         assert "每年6月20日至8月31日" in page(signed_in, "/admin/programmes")
+
+    def test_capped_programme_shows_places_taken_per_station(self, signed_in, db, wechat):
+        open_all_windows(db)
+        assert "提交成功" in apply(Worker(wechat, "o_rider"), "summer")
+        html = page(signed_in, "/admin/programmes/summer")
+        assert "本季名额" in html
+        row_html = "<td>合德镇户外劳动者驿站</td><td>200份</td><td>1</td><td>199份</td>"
+        assert row_html in html
+        assert "本季名额" not in page(signed_in, "/admin/programmes/hardship")
 
     def test_all_year(self, signed_in, db):
         token = csrf_token(signed_in, "/admin/programmes/winter")

@@ -285,6 +285,7 @@ class TestValidation:
             (10, "7", "请回复选项前的数字"),
             (12, "困" * 301, "内容太长了（301字）"),
             (1, "王", "请填写真实姓名"),
+            (1, "同意", "“同意”不像是姓名"),
             (5, "也许", "请回复“是”或“否”"),
             (0, "再看看", "请回复“同意”或“不同意”"),
         ],
@@ -393,6 +394,69 @@ class TestRules:
         assert "还没有收到照片" in worker.say("完成")
         reply = worker.say("跳过")
         assert "还没有收到照片" in reply and "为您保留30天" in reply
+
+
+def cap_station(db, station: str, limit: int) -> None:
+    """What staff set for a hot week: ``station`` hands out only ``limit`` packs."""
+    summer = db.get(AidProgramme, "summer")
+    quota = summer.definition["quota"]
+    limits = {**quota["limits"], station: limit}
+    summer.definition = {**summer.definition, "quota": {**quota, "limits": limits}}
+    db.commit()
+
+
+HEDE = "合德镇户外劳动者驿站"  # the station SCRIPTS["summer"] picks (choice 2)
+
+
+class TestStationQuota:
+    def summer_until_station(self, worker: Worker, n: int) -> str:
+        worker.say("帮扶")
+        worker.say("5")
+        return worker.run(["同意", "周平", valid_id(n), "13912345678", "美团配送站", "2"])
+
+    def test_a_full_station_is_refused_when_chosen_and_others_offered(self, wechat, db, opened):
+        cap_station(db, HEDE, 1)
+        assert "提交成功" in apply(Worker(wechat, "o_first"), "summer")
+        late = Worker(wechat, "o_late")
+        self.summer_until_station(late, 1)
+        reply = late.say("2")
+        assert f"{HEDE}本季已登记满了" in reply
+        assert "县总工会职工服务中心（剩300份）" in reply and f"{HEDE}（" not in reply
+        assert "您想在哪里领取清凉包" in reply  # asked again
+        late.say("1")
+        late.photo("badge_late")
+        late.say("完成")
+        assert "提交成功" in late.say("确认")
+        db.rollback()
+        stations = sorted(db.scalars(select(AidApplication.allotment)))
+        assert stations == ["县总工会职工服务中心", HEDE]
+
+    def test_a_withdrawn_registration_frees_its_pack(self, wechat, db, opened):
+        cap_station(db, HEDE, 1)
+        first = Worker(wechat, "o_first")
+        reference = REFERENCE.search(apply(first, "summer")).group()
+        first.say(f"撤回 {reference}")
+        first.say("是")
+        late = Worker(wechat, "o_late")
+        self.summer_until_station(late, 1)
+        assert "已登记满了" not in late.say("2")
+
+    def test_the_last_packs_go_to_exactly_as_many_as_there_are(self, app, live_wechat, db, opened):
+        cap_station(db, HEDE, 2)
+        workers = [Worker(live_wechat, f"o_rider{n}") for n in range(5)]
+        for n, worker in enumerate(workers):
+            self.summer_until_station(worker, n)
+            worker.say("2")
+            worker.photo(f"badge_{n}")
+            assert worker.say("完成").startswith("请核对您填写的信息")
+        with ThreadPoolExecutor(5) as pool:
+            replies = list(pool.map(lambda w: w.say("确认"), workers))
+        assert sum("提交成功" in r for r in replies) == 2
+        refused = [r for r in replies if "提交成功" not in r]
+        assert all(f"{HEDE}本季已登记满了" in r and "回复“修改 数字”换一个" in r for r in refused)
+        db.rollback()
+        assert list(db.scalars(select(AidApplication.allotment))) == [HEDE, HEDE]
+        assert len(db.scalars(select(Conversation)).all()) == 3  # the refused keep their drafts
 
 
 class TestProofs:

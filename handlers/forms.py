@@ -176,9 +176,15 @@ def trimmed(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
+# Voice input ends every sentence with "。", and people type "好的！": closing punctuation
+# is not part of an answer.
+END_PUNCTUATION = " 。.!?,;:~、…"
+
+
 def fold(text: str) -> str:
-    """Phone-keyboard input for matching and parsing: full-width forms folded as well."""
-    return trimmed(unicodedata.normalize("NFKC", text or ""))
+    """Phone-keyboard and voice input for matching and parsing: full-width forms folded,
+    closing punctuation dropped."""
+    return trimmed(unicodedata.normalize("NFKC", text or "")).strip(END_PUNCTUATION)
 
 
 def start(state: State, form: Form, intro: str = "") -> list[Reply]:

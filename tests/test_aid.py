@@ -304,6 +304,30 @@ class TestValidation:
         answers = db.scalars(select(Conversation)).one().data["answers"]
         assert (answers["id_number"], answers["phone"]) == (WANG, "13812345678")
 
+    def test_voice_answers_with_closing_punctuation_are_taken(self, wechat, db):
+        def voice(said: str) -> str:
+            message = wechat.xml(
+                "o_voice",
+                "voice",
+                MediaId="V1",
+                Format="amr",
+                Recognition=said,
+                MsgId=wechat.next_msg_id(),
+            )
+            return wechat.deliver(message).text
+
+        voice("我想申请大病帮扶。")
+        assert "请输入您的姓名" in voice("同意。")
+        assert "身份证号" in voice("李梅。")
+        assert "手机号" in voice(f"{LI}。")
+        assert "工作单位" in voice("138 1234 5678。")
+        answers = db.scalars(select(Conversation)).one().data["answers"]
+        assert (answers["name"], answers["id_number"], answers["phone"]) == (
+            "李梅",
+            LI,
+            "13812345678",
+        )
+
     def test_free_text_keeps_chinese_punctuation(self, worker, db):
         self.at(worker, 12)
         worker.say("  爱人患病，孩子上学（高三）。 ")

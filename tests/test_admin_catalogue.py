@@ -475,6 +475,33 @@ class TestProgrammes:
         assert row_html in html
         assert "本季名额" not in page(signed_in, "/admin/programmes/hardship")
 
+    def test_station_limits_are_edited_and_audited(self, signed_in, db):
+        form = page(signed_in, "/admin/programmes/summer")
+        assert "合德镇户外劳动者驿站 200" in form  # the current limits, one per line
+        token = csrf_token(signed_in, "/admin/programmes/summer")
+        summer = row(db, AidProgramme, "summer")
+        data = {"csrf_token": token, "opens": "06-01", "closes": "09-15", "active": "y"}
+        data["summary"] = summer.summary
+        data["limits"] = "合德镇户外劳动者驿站 5\n海河镇户外劳动者驿站：0"
+        assert signed_in.post("/admin/programmes/summer", data=data).status_code == 302
+        limits = row(db, AidProgramme, "summer").definition["quota"]["limits"]
+        assert limits["合德镇户外劳动者驿站"] == 5 and limits["海河镇户外劳动者驿站"] == 0
+        assert limits["县总工会职工服务中心"] == 300  # left out, kept
+        assert [e.detail for e in audits(db)] == ["definition"]
+
+    @pytest.mark.parametrize(
+        ("typed", "error"),
+        [("火星驿站 10", "没有“火星驿站”这个地点"), ("合德镇户外劳动者驿站", "第1行应为")],
+    )
+    def test_bad_station_limits_are_refused(self, signed_in, db, typed, error):
+        token = csrf_token(signed_in, "/admin/programmes/summer")
+        summer = row(db, AidProgramme, "summer")
+        data = {"csrf_token": token, "all_year": "y", "summary": summer.summary, "limits": typed}
+        response = signed_in.post("/admin/programmes/summer", data=data)
+        assert response.status_code == 400
+        assert error in response.get_data(as_text=True)
+        assert row(db, AidProgramme, "summer").opens == "06-01"  # nothing saved
+
     def test_all_year(self, signed_in, db):
         token = csrf_token(signed_in, "/admin/programmes/winter")
         summary = row(db, AidProgramme, "winter").summary

@@ -66,6 +66,7 @@ FIELD_LABELS = {
     "active": "启用",
     "results": "比赛结果",
     "summary": "简介",
+    "definition": "各点名额",
 }
 # Far above any county contest, well inside a 32-bit integer column.
 MAX_PLACES = 100_000
@@ -261,8 +262,50 @@ class ProgrammeForm(WindowForm):
         ],
     )
 
+    limits = TextAreaField("各领取点名额（每行一个：地点 数量）")
+
+    def __init__(self, *args: Any, definition: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+
+    @property
+    def quota(self) -> dict[str, Any] | None:
+        return self.definition.get("quota")
+
+    def validate_limits(self, field) -> None:
+        if self.quota:
+            field.parsed = parse_limits(field.data or "", self.quota["limits"])
+
     def values(self) -> dict[str, Any]:
-        return {**self.window_values(), "summary": self.summary.data.strip()}
+        values = {**self.window_values(), "summary": self.summary.data.strip()}
+        if self.quota:
+            quota = {**self.quota, "limits": self.limits.parsed}
+            values["definition"] = {**self.definition, "quota": quota}
+        return values
+
+
+def limits_text(limits: dict[str, int]) -> str:
+    return "\n".join(f"{choice} {limit}" for choice, limit in limits.items())
+
+
+def parse_limits(text: str, current: dict[str, int]) -> dict[str, int]:
+    """``地点 数量`` per line for the places ``current`` knows; a place left out keeps its
+    limit (places themselves are the form's choices and are not renamed here)."""
+    limits = dict(current)
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line:
+            continue
+        match = re.fullmatch(r"(.+?)[\s=:：]+(\d+)", line)
+        if match is None:
+            raise ValidationError(f"第{number}行应为“地点 数量”，例如“合德镇户外劳动者驿站 200”")
+        place, limit = match.group(1).strip(), int(match.group(2))
+        if place not in current:
+            raise ValidationError(f"第{number}行：没有“{place}”这个地点")
+        if limit > MAX_PLACES:
+            raise ValidationError(f"第{number}行：名额不能超过{MAX_PLACES}")
+        limits[place] = limit
+    return limits
 
 
 class CancelForm(FlaskForm):
@@ -292,7 +335,9 @@ def competition_form_data(competition: Competition) -> dict[str, Any]:
 
 
 def programme_form_data(programme: AidProgramme) -> dict[str, Any]:
-    return {**_window_data(programme), "summary": programme.summary}
+    quota = programme.definition.get("quota")
+    limits = limits_text(quota["limits"]) if quota else ""
+    return {**_window_data(programme), "summary": programme.summary, "limits": limits}
 
 
 def apply_changes(item: Any, values: dict[str, Any]) -> list[str]:
@@ -589,7 +634,9 @@ def _render_programme(session: Session, programme: AidProgramme, form: Programme
 def programme(code: str):
     with _runtime().session_factory() as session:
         found = _get_programme(session, code)
-        form = ProgrammeForm(formdata=None, data=programme_form_data(found))
+        form = ProgrammeForm(
+            formdata=None, data=programme_form_data(found), definition=found.definition
+        )
         return _render_programme(session, found, form)
 
 
@@ -599,7 +646,7 @@ def edit_programme(code: str):
     _require_editor()
     with serialised(_runtime().session_factory) as session, session.begin():
         found = _get_programme(session, code, lock=True)
-        form = ProgrammeForm()
+        form = ProgrammeForm(definition=found.definition)
         if not form.validate_on_submit():
             return _render_programme(session, found, form), 400
         _, message = save_changes(session, found, form)

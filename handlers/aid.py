@@ -24,7 +24,6 @@ from models.aid import (
     AidProgramme,
     ApplicationProof,
     Window,
-    allotted,
     child_key,
     find_by_key,
     get_programme,
@@ -32,6 +31,7 @@ from models.aid import (
     open_key,
     person_hash,
     programmes,
+    quota_usage,
     record_event,
 )
 from models.competition import Competition
@@ -128,9 +128,11 @@ def start_application(
         return [Text(f"{programme.name}暂停在线受理，请拨打 {state.settings.union.hotline} 咨询。")]
     if not window(state, programme).open:
         return [Text(closed_text(state, programme.name, programme, "申报"))]
-    intro = f"好的，开始填写{programme.name}申请，大约需要5分钟。"
-    if not described:
-        intro = describe(state, programme) + "\n\n下面开始填写申请，大约需要5分钟。"
+    intro = (
+        f"好的，开始填写{programme.name}申请，大约需要5分钟。"
+        if described
+        else describe(state, programme) + "\n\n下面开始填写申请，大约需要5分钟。"
+    )
     return forms.start(state, build_form(state, programme), intro=intro)
 
 
@@ -148,11 +150,8 @@ def offer_details(state: State, programme: AidProgramme) -> list[Reply]:
 
 def places_left(state: State, programme: AidProgramme, season: int) -> dict[str, int] | None:
     """Units left per capped choice this season, or None when the programme has no cap."""
-    quota = programme.definition.get("quota")
-    if not quota:
-        return None
-    taken = allotted(state.session, programme.code, season)
-    return {choice: limit - taken.get(choice, 0) for choice, limit in quota["limits"].items()}
+    usage = quota_usage(state.session, programme, season)
+    return {choice: limit - taken for choice, limit, taken in usage} if usage else None
 
 
 def full_text(programme: AidProgramme, choice: str, left: dict[str, int], hint: str = "") -> str:

@@ -208,6 +208,17 @@ def allotted(session: Session, programme_code: str, season: int) -> dict[str, in
     return dict(rows.all())
 
 
+def quota_usage(
+    session: Session, programme: AidProgramme, season: int
+) -> list[tuple[str, int, int]]:
+    """(choice, limit, taken) for each capped choice this season; empty when uncapped."""
+    quota = programme.definition.get("quota")
+    if not quota:
+        return []
+    taken = allotted(session, programme.code, season)
+    return [(choice, limit, taken.get(choice, 0)) for choice, limit in quota["limits"].items()]
+
+
 def programmes(session: Session, active_only: bool = True) -> list[AidProgramme]:
     query = select(AidProgramme).order_by(AidProgramme.position, AidProgramme.code)
     if active_only:

@@ -29,7 +29,7 @@ from bot.admin.applications import DECIDING_ROLES, staff_actor
 from bot.admin.views import SHANGHAI, bp
 from handlers.competitions import cancel_entry, event_day, promote_waitlist
 from handlers.masking import mask_name, mask_text
-from models.aid import AidProgramme, allotted, programmes
+from models.aid import AidProgramme, programmes, quota_usage
 from models.audit import audit, audit_trail
 from models.base import utcnow
 from models.competition import (
@@ -604,16 +604,6 @@ def _get_programme(session: Session, code: str, lock: bool = False) -> AidProgra
     return programme
 
 
-def quota_rows(session: Session, programme: AidProgramme) -> list[tuple[str, int, int]]:
-    """(choice, limit, taken) for a capped programme this season; empty when uncapped."""
-    quota = programme.definition.get("quota")
-    if not quota:
-        return []
-    season = window_on(programme.opens, programme.closes, local_today()).season
-    taken = allotted(session, programme.code, season)
-    return [(choice, limit, taken.get(choice, 0)) for choice, limit in quota["limits"].items()]
-
-
 def _render_programme(session: Session, programme: AidProgramme, form: ProgrammeForm):
     return render_template(
         "admin/programme.html",
@@ -624,7 +614,7 @@ def _render_programme(session: Session, programme: AidProgramme, form: Programme
         can_edit=can_edit(),
         trail=audit_trail(session, programme.code),
         changed_words=changed_words,
-        quota=quota_rows(session, programme),
+        quota=quota_usage(session, programme, programme.window(local_today()).season),
         unit=programme.definition.get("quota", {}).get("unit", ""),
     )
 

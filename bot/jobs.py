@@ -6,11 +6,11 @@ import datetime as dt
 import logging
 
 from bot import Runtime
-from handlers.competitions import send_reminders
 from models.base import utcnow
 from models.conversation import purge_conversations_before
 from models.database import serialised
 from models.delivery import purge_deliveries_before
+from models.reminders import send_reminders
 
 log = logging.getLogger(__name__)
 

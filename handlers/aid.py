@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
@@ -30,25 +29,19 @@ from models.aid import (
     next_reference,
     open_key,
     person_hash,
+    places_left,
     programmes,
-    quota_usage,
     record_event,
 )
 from models.competition import Competition
 from models.consent import PRIVACY, PUBLICITY, record_consent
-from models.windows import window_on
+from models.windows import window_on, window_words
 
 FLOW = "aid"
 KIND = "aid"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def local_today(state: State) -> dt.date:
-    return state.now.astimezone(SHANGHAI).date()
-
 
 def window(state: State, programme: AidProgramme) -> Window:
-    return programme.window(local_today(state))
+    return programme.window(state.today)
 
 
 def texts(state: State, template: str, programme: AidProgramme) -> str:
@@ -61,22 +54,14 @@ def texts(state: State, template: str, programme: AidProgramme) -> str:
     )
 
 
-def _md(month_day: str) -> str:
-    month, day = month_day.split("-")
-    return f"{int(month)}月{int(day)}日"
-
-
 def window_text(item: AidProgramme | Competition) -> str:
     """A programme's or competition's yearly window, in words."""
-    if not item.opens or not item.closes:
-        return "全年受理"
-    wraps = item.opens > item.closes
-    return f"每年{_md(item.opens)}至{'次年' if wraps else ''}{_md(item.closes)}"
+    return window_words(item.opens, item.closes, all_year="全年受理")
 
 
 def closed_text(state: State, name: str, item: AidProgramme | Competition, what: str) -> str:
     """Why ``item`` takes no ``what`` (申报/报名) today, and when it will."""
-    opening = window_on(item.opens, item.closes, local_today(state)).next_opening
+    opening = window_on(item.opens, item.closes, state.today).next_opening
     when = f"，下次{opening.year}年{opening.month}月{opening.day}日开始" if opening else ""
     union = state.settings.union
     return (
@@ -146,12 +131,6 @@ def offer_details(state: State, programme: AidProgramme) -> list[Reply]:
 
 
 # --- capped choices (夏送清凉's pickup stations) ------------------------------
-
-
-def places_left(state: State, programme: AidProgramme, season: int) -> dict[str, int] | None:
-    """Units left per capped choice this season, or None when the programme has no cap."""
-    usage = quota_usage(state.session, programme, season)
-    return {choice: limit - taken for choice, limit, taken in usage} if usage else None
 
 
 def full_text(programme: AidProgramme, choice: str, left: dict[str, int], hint: str = "") -> str:
@@ -239,12 +218,12 @@ class AidApplicationForm:
             )
             if existing is not None:
                 return self._duplicate(state, programme, existing, "这名学生")
-        if field.key == "diagnosis_date" and int(value[:4]) != local_today(state).year:
+        if field.key == "diagnosis_date" and int(value[:4]) != state.today.year:
             hotline = state.settings.union.hotline
             return f"{programme.name}受理当年确诊的疾病；往年确诊的请拨打 {hotline} 咨询其他帮扶。"
         quota = programme.definition.get("quota")
         if quota and field.key == quota["field"]:
-            left = places_left(state, programme, season)
+            left = places_left(state.session, programme, season)
             if left.get(value, 1) <= 0:
                 return full_text(programme, value, left)
         if field.key == "out_of_pocket":
@@ -275,7 +254,7 @@ class AidApplicationForm:
             return None
         state.session.get(AidProgramme, programme.code, with_for_update=True)
         choice = answers.get(quota["field"])
-        left = places_left(state, programme, season)
+        left = places_left(state.session, programme, season)
         if left.get(choice, 1) <= 0:
             raise Refused(full_text(programme, choice, left, hint="回复“修改 数字”换一个。"))
         return choice if choice in left else None
@@ -318,7 +297,7 @@ class AidApplicationForm:
         try:
             with state.session.begin_nested():
                 application.reference = next_reference(
-                    state.session, state.settings.union.reference_prefix, local_today(state).year
+                    state.session, state.settings.union.reference_prefix, state.today.year
                 )
                 state.session.add(application)
                 state.session.flush()

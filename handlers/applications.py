@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from handlers import confirm, forms
-from handlers.aid import SHANGHAI
 from handlers.forms import Field, Form
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
@@ -21,6 +20,7 @@ from models.aid import (
     find_application,
     transition,
 )
+from models.windows import SHANGHAI
 
 WITHDRAW = "aid_withdraw"
 SUPPLEMENT = "aid_supplement"

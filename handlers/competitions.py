@@ -7,15 +7,13 @@ promotes the first on the waitlist and queues a notice to them.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from handlers import confirm, forms, picks
-from handlers.aid import SHANGHAI, closed_text, local_today, window_text
+from handlers.aid import closed_text, window_text
 from handlers.forms import Field, Form, Refused
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
@@ -30,15 +28,16 @@ from models.competition import (
     competitions,
     count_entries,
     entries_of,
+    event_day,
     find_entry,
     lock_competition,
-    unreminded_entrants,
+    person_key,
+    unit_taken,
     waitlist,
 )
 from models.consent import PRIVACY, record_consent
-from models.follower import Follower
-from models.outbox import enqueue_notice
-from models.windows import on_day, window_on
+from models.waitlist import cancel_entry
+from models.windows import window_on
 
 FLOW = "competition"
 KIND = "competition"
@@ -48,21 +47,12 @@ SUBMITTED = {"innovation": "申报成功", "proposal": "提交成功", "nominati
 
 
 def season_window(state: State, competition: Competition):
-    return window_on(competition.opens, competition.closes, local_today(state))
+    return window_on(competition.opens, competition.closes, state.today)
 
 
 def unit_of(employer: str) -> str:
     """Employers typed by different workers, folded so one unit counts once."""
     return re.sub(r"[\s()（）·.,，、]", "", forms.fold(employer)).upper()[:100]
-
-
-def event_day(competition: Competition, season: int) -> dt.date | None:
-    if not competition.event_on:
-        return None
-    day = on_day(season, competition.event_on)
-    if competition.opens and competition.event_on < competition.opens:
-        day = on_day(season + 1, competition.event_on)  # the event falls in the next year
-    return day
 
 
 def places_text(state: State, competition: Competition, season: int) -> str:
@@ -171,10 +161,6 @@ def build_form(state: State, competition: Competition) -> Form:
     )
 
 
-def person_key(code: str, season: int, id_number: str) -> str:
-    return f"{code}:{season}:{person_hash(id_number)}"
-
-
 class SignupForm:
     """The :class:`~handlers.forms.FormOwner` of competition sign-ups."""
 
@@ -209,7 +195,7 @@ class SignupForm:
                     "回复“我的报名”查看；回复“取消”退出。"
                 )
         if field.key == "employer" and competition.per_unit:
-            taken = _unit_taken(state, competition, season, value)
+            taken = unit_taken(state.session, competition.code, season, unit_of(value))
             if taken >= competition.per_unit:
                 return _unit_full(competition, taken)
         minimum = competition.definition.get("minimums", {}).get(field.key)
@@ -227,7 +213,9 @@ class SignupForm:
             raise Refused(closed_text(state, competition.title, competition, "报名"))
         season = window.season
         if competition.per_unit:
-            taken = _unit_taken(state, competition, season, answers["employer"])
+            taken = unit_taken(
+                state.session, competition.code, season, unit_of(answers["employer"])
+            )
             if taken >= competition.per_unit:
                 raise Refused(_unit_full(competition, taken) + "回复“取消”退出。")
         confirmed = count_entries(state.session, competition.code, season, CONFIRMED)
@@ -269,14 +257,6 @@ class SignupForm:
         else:
             lines.append("评审有结果时我们会通知您。如需撤回，回复“我的报名”。")
         return [Text("\n".join(lines))]
-
-
-def _unit_taken(state: State, competition: Competition, season: int, employer: str) -> int:
-    unit = unit_of(employer)
-    return sum(
-        count_entries(state.session, competition.code, season, status, unit=unit)
-        for status in (CONFIRMED, WAITLISTED)
-    )
 
 
 def _unit_full(competition: Competition, taken: int) -> str:
@@ -356,99 +336,12 @@ def _keep(state: State, entry_id: str) -> list[Reply]:
     return [Text("好的，报名保留。")]
 
 
-def cancel_entry(
-    session: Session, entry: CompetitionEntry, now: dt.datetime
-) -> list[CompetitionEntry] | None:
-    """Cancel ``entry`` and fill the places it frees from the waitlist; return who was
-    promoted, or None if it was already cancelled (two cancels raced: one wins)."""
-    competition = lock_competition(session, entry.competition_code)
-    session.refresh(entry)  # read it again under the lock
-    if entry.status == CANCELLED:
-        return None
-    entry.status, entry.person_key, entry.updated_at = CANCELLED, None, now
-    session.flush()
-    return promote_waitlist(session, competition, entry.season, now)
-
-
-def promote_waitlist(
-    session: Session, competition: Competition, season: int, now: dt.datetime
-) -> list[CompetitionEntry]:
-    """Confirm the first waiting while places are free (after a cancel, or more capacity),
-    and queue a notice to each. Call with the competition locked."""
-    confirmed = count_entries(session, competition.code, season, CONFIRMED)
-    promoted = []
-    for entry in waitlist(session, competition.code, season):
-        if competition.capacity is not None and confirmed >= competition.capacity:
-            break
-        entry.status, entry.updated_at = CONFIRMED, now
-        confirmed += 1
-        promoted.append(entry)
-        _notify_promoted(session, competition, entry)
-    return promoted
-
-
-def _notify_promoted(session: Session, competition: Competition, entry: CompetitionEntry) -> None:
-    follower = session.get(Follower, entry.follower_id) if entry.follower_id else None
-    if follower is None:
-        return
-    day = event_day(competition, entry.season)
-    when = f"比赛时间：{day.month}月{day.day}日 {competition.event_time}，" if day else ""
-    enqueue_notice(
-        session,
-        key=f"competition:promoted:{entry.id}",
-        kind="competition_promoted",
-        follower_id=follower.id,
-        openid=follower.openid,
-        text=f"好消息：您已由候补转为“{competition.title}”的正式参赛选手。"
-        f"{when}地点：{competition.place}。回复“我的报名”查看。",
-    )
-
-
 def results(message: Inbound, state: State) -> list[Reply]:
     """``竞赛结果``: results staff have recorded."""
     published = [c for c in competitions(state.session) if c.results]
     if not published:
         return [Text("竞赛结果还没有公布，公布后会在这里查询。")]
     return [Text("\n\n".join(f"【{c.title}】\n{c.results}" for c in published))]
-
-
-def event_start(competition: Competition, season: int) -> dt.datetime | None:
-    day = event_day(competition, season)
-    if day is None:
-        return None
-    hour, minute = (int(part) for part in competition.event_time.split(":"))
-    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
-
-
-def send_reminders(session: Session, now: dt.datetime, lead: dt.timedelta) -> int:
-    """Queue a reminder to every confirmed entrant whose event starts within ``lead``.
-
-    Each entrant is reminded once (``reminded_at``); the outbox key makes a
-    second run in the same window a no-op even if it raced the first.
-    """
-    sent = 0
-    year = now.astimezone(SHANGHAI).year
-    for competition in competitions(session):
-        for season in (year - 1, year):
-            start = event_start(competition, season)
-            if start is None or not now <= start <= now + lead:
-                continue
-            for entry in unreminded_entrants(session, competition.code, season):
-                follower = session.get(Follower, entry.follower_id) if entry.follower_id else None
-                if follower is not None:
-                    enqueue_notice(
-                        session,
-                        key=f"competition:reminder:{entry.id}",
-                        kind="competition_reminder",
-                        follower_id=follower.id,
-                        openid=follower.openid,
-                        text=f"比赛提醒：“{competition.title}”将于{start.month}月{start.day}日 "
-                        f"{competition.event_time}在{competition.place}举行，请带好身份证提前到场。"
-                        "如不能参加，请回复“我的报名”取消，把名额让给候补的职工。",
-                    )
-                    sent += 1
-                entry.reminded_at = now
-    return sent
 
 
 forms.register(FLOW, SignupForm())

@@ -22,13 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from handlers.masking import mask_value
 from handlers.menu import staff_contact_text
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from handlers.validators import FREE_TEXT, Invalid, validator_for
 from models.conversation import end_conversation, save_conversation
 from models.handoff import record_handoff
+from models.masking import mask_value
 from models.outbox import MEDIA, enqueue
 
 CONTROL_HINT = "（回复“上一步”返回，“重填”重来，“取消”退出，“人工”找工作人员）"

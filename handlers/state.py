@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from models import Conversation, Follower
+from models.windows import local_today
 
 if TYPE_CHECKING:  # handlers read settings but never import the Flask side at run time
     from bot.config import Settings
@@ -27,3 +28,8 @@ class State:
     session: Session
     settings: Settings
     now: dt.datetime
+
+    @property
+    def today(self) -> dt.date:
+        """The union's calendar day (Beijing time) of this delivery."""
+        return local_today(self.now)

@@ -219,6 +219,12 @@ def quota_usage(
     return [(choice, limit, taken.get(choice, 0)) for choice, limit in quota["limits"].items()]
 
 
+def places_left(session: Session, programme: AidProgramme, season: int) -> dict[str, int] | None:
+    """Units left per capped choice this season, or None when the programme has no cap."""
+    usage = quota_usage(session, programme, season)
+    return {choice: limit - taken for choice, limit, taken in usage} if usage else None
+
+
 def programmes(session: Session, active_only: bool = True) -> list[AidProgramme]:
     query = select(AidProgramme).order_by(AidProgramme.position, AidProgramme.code)
     if active_only:

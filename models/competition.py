@@ -13,8 +13,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models.aid import person_hash
 from models.base import Base, utcnow
 from models.crypto import EncryptedJSON
+from models.windows import SHANGHAI, on_day
 
 CONFIRMED = "confirmed"
 WAITLISTED = "waitlisted"
@@ -68,6 +70,29 @@ class CompetitionEntry(Base):
     competition: Mapped[Competition] = relationship(lazy="joined")
 
 
+def event_day(competition: Competition, season: int) -> dt.date | None:
+    """The day the ``season``'s event is held, or None for contests without one."""
+    if not competition.event_on:
+        return None
+    day = on_day(season, competition.event_on)
+    if competition.opens and competition.event_on < competition.opens:
+        day = on_day(season + 1, competition.event_on)  # the event falls in the next year
+    return day
+
+
+def event_start(competition: Competition, season: int) -> dt.datetime | None:
+    day = event_day(competition, season)
+    if day is None:
+        return None
+    hour, minute = (int(part) for part in competition.event_time.split(":"))
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=SHANGHAI)
+
+
+def person_key(code: str, season: int, id_number: str) -> str:
+    """What makes a sign-up unique while it stands: one per person, contest and season."""
+    return f"{code}:{season}:{person_hash(id_number)}"
+
+
 def competitions(session: Session, active_only: bool = True) -> list[Competition]:
     query = select(Competition).order_by(Competition.position, Competition.code)
     if active_only:
@@ -95,6 +120,14 @@ def count_entries(
     if unit is not None:
         query = query.where(CompetitionEntry.unit == unit)
     return session.scalar(query) or 0
+
+
+def unit_taken(session: Session, code: str, season: int, unit: str) -> int:
+    """Places a unit (employer, folded) holds this season, waitlist included."""
+    return sum(
+        count_entries(session, code, season, status, unit=unit)
+        for status in (CONFIRMED, WAITLISTED)
+    )
 
 
 def waitlist(session: Session, code: str, season: int) -> list[CompetitionEntry]:

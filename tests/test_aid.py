@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select, text, update
 
 from bot.simulator import Simulator
-from handlers.notices import notify_status
 from models import (
     AidApplication,
     AidProgramme,
@@ -24,6 +23,7 @@ from models import (
     OutboxMessage,
 )
 from models.aid import NEEDS_INFO, UNDER_REVIEW, transition
+from models.status_notices import notify_status
 from tests.conftest import simulator_for
 
 WANG = "320924198503120022"  # demo people from the domain brief, valid check digits

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, text, update
 
 from bot import jobs
-from handlers.competitions import promote_waitlist
 from models import Competition, CompetitionEntry, OutboxMessage
+from models.waitlist import promote_waitlist
 from tests.test_aid import Worker, valid_id
 
 WANG = "320924198503120022"

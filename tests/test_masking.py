@@ -2,7 +2,7 @@
 
 import pytest
 
-from handlers.masking import mask_text
+from models.masking import mask_text
 
 
 @pytest.mark.parametrize(

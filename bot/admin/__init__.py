@@ -8,7 +8,7 @@ from flask_wtf import CSRFProtect
 
 from bot.admin import applications, catalogue, handoffs, views  # noqa: F401 (their routes)
 from bot.admin.views import bp
-from handlers.masking import mask_text
+from models.masking import mask_text
 from models.staff import StaffUser
 
 csrf = CSRFProtect()

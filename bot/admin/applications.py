@@ -23,8 +23,6 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from bot.admin.views import bp
 from handlers.forms import Field
-from handlers.masking import mask_name, mask_text
-from handlers.notices import notify_status
 from models.aid import (
     NEEDS_INFO,
     REJECTED,
@@ -42,7 +40,9 @@ from models.aid import (
 )
 from models.audit import audit, audit_trail
 from models.database import serialised
+from models.masking import mask_name, mask_text
 from models.media import find_media
+from models.status_notices import notify_status
 
 PER_PAGE = 50
 # Answers of these kinds are masked on screen and can be revealed one at a time.

@@ -5,7 +5,7 @@ entry for a worker who phones in; staff change a programme's window, summary
 and whether it takes applications. Each change is written to the audit log
 with the names of the fields changed (never their values).
 
-A staff cancellation goes through :func:`handlers.competitions.cancel_entry`,
+A staff cancellation goes through :func:`models.waitlist.cancel_entry`,
 the same code as a worker's own cancellation in the chat: the first on the
 waitlist is promoted and told in the same transaction.
 """
@@ -26,9 +26,7 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from bot.admin.applications import DECIDING_ROLES, staff_actor
-from bot.admin.views import SHANGHAI, bp
-from handlers.competitions import cancel_entry, event_day, promote_waitlist
-from handlers.masking import mask_name, mask_text
+from bot.admin.views import bp
 from models.aid import AidProgramme, programmes, quota_usage
 from models.audit import audit, audit_trail
 from models.base import utcnow
@@ -40,12 +38,16 @@ from models.competition import (
     CompetitionEntry,
     competitions,
     count_entries,
+    event_day,
     lock_competition,
     waitlist,
 )
 from models.database import serialised
 from models.follower import Follower
-from models.windows import window_on
+from models.masking import mask_name, mask_phone, mask_text
+from models.waitlist import cancel_entry, promote_waitlist
+from models.windows import local_today as local_day
+from models.windows import parse_month_day, window_on, window_status, window_words
 
 KIND_LABELS = {
     "trade": "技能竞赛",
@@ -71,24 +73,10 @@ FIELD_LABELS = {
 # Far above any county contest, well inside a 32-bit integer column.
 MAX_PLACES = 100_000
 
-MONTH_DAY = re.compile(r"(\d{1,2})\s*[-/.－／]\s*(\d{1,2})")
 CLOCK = re.compile(r"(\d{1,2})\s*[:：]\s*(\d{2})")
 
 
 # --- parsing what staff type ---------------------------------------------------
-
-
-def parse_month_day(value: str) -> str | None:
-    """``11-1`` / ``11/01`` → ``11-01``; None unless it is a real day of some year."""
-    match = MONTH_DAY.fullmatch(value.strip())
-    if not match:
-        return None
-    month, day = int(match.group(1)), int(match.group(2))
-    try:
-        dt.date(2024, month, day)  # a leap year: 02-29 is a real yearly date
-    except ValueError:
-        return None
-    return f"{month:02d}-{day:02d}"
 
 
 def parse_clock(value: str) -> str | None:
@@ -110,49 +98,8 @@ def parse_places(value: str) -> int | None:
     return int(text)
 
 
-def month_day_words(value: str) -> str:
-    month, day = (int(part) for part in value.split("-"))
-    return f"{month}月{day}日"
-
-
-def window_words(opens: str | None, closes: str | None) -> str:
-    """``每年11月1日至12月10日``, ``每年12月15日至次年2月28日`` or ``全年``."""
-    if not opens or not closes:
-        return "全年"
-    wraps = opens > closes
-    return f"每年{month_day_words(opens)}至{'次年' if wraps else ''}{month_day_words(closes)}"
-
-
-def window_now(opens: str | None, closes: str | None, today: dt.date) -> str:
-    window = window_on(opens, closes, today)
-    if window.open:
-        return "进行中"
-    opening = window.next_opening
-    if opening is None:
-        return "不在期内"
-    return f"不在期内，下次 {opening.year}年{opening.month}月{opening.day}日开始"
-
-
 def local_today() -> dt.date:
-    return utcnow().astimezone(SHANGHAI).date()
-
-
-def mask_phone(value: str) -> str:
-    """A mobile number as ``138****5678``; any other number keeps its last four digits only."""
-    masked = mask_text(value)
-    if masked != value:
-        return masked
-    digits = sum(c.isdigit() for c in value)
-    if digits <= 4:
-        return value
-    seen, out = 0, []
-    for char in value:
-        if char.isdigit():
-            seen += 1
-            out.append(char if seen > digits - 4 else "*")
-        else:
-            out.append(char)
-    return "".join(out)
+    return local_day(utcnow())
 
 
 # --- forms ---------------------------------------------------------------------
@@ -482,7 +429,7 @@ def competition_list():
                     competition,
                     KIND_LABELS.get(competition.kind, competition.kind),
                     window_words(competition.opens, competition.closes),
-                    window_now(competition.opens, competition.closes, today),
+                    window_status(competition.opens, competition.closes, today),
                     season,
                     event_words(competition, season),
                     counts.get((competition.code, season, CONFIRMED), 0),
@@ -501,7 +448,7 @@ def _render_competition(session: Session, competition: Competition, form: Compet
         competition=competition,
         kind=KIND_LABELS.get(competition.kind, competition.kind),
         window=window_words(competition.opens, competition.closes),
-        window_now=window_now(competition.opens, competition.closes, today),
+        window_now=window_status(competition.opens, competition.closes, today),
         event=event_words(competition, season),
         season=season,
         confirmed=[row for row in rows if row.position is None],
@@ -590,7 +537,7 @@ def programme_list():
             (
                 programme,
                 window_words(programme.opens, programme.closes),
-                window_now(programme.opens, programme.closes, today),
+                window_status(programme.opens, programme.closes, today),
             )
             for programme in programmes(session, active_only=False)
         ]
@@ -609,7 +556,7 @@ def _render_programme(session: Session, programme: AidProgramme, form: Programme
         "admin/programme.html",
         programme=programme,
         window=window_words(programme.opens, programme.closes),
-        window_now=window_now(programme.opens, programme.closes, local_today()),
+        window_now=window_status(programme.opens, programme.closes, local_today()),
         form=form,
         can_edit=can_edit(),
         trail=audit_trail(session, programme.code),

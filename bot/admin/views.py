@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import UserMixin, login_required, login_user, logout_user
@@ -20,9 +19,9 @@ from models.base import utcnow
 from models.delivery import recent_deliveries, transcript
 from models.outbox import DEAD, FAILED, HELD, PENDING, SENDING, count_by_status
 from models.staff import StaffUser, find_staff
+from models.windows import SHANGHAI
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Staff(UserMixin):

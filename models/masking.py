@@ -42,3 +42,21 @@ def mask_value(kind: str, value: str) -> str:
     if kind == "bank_card":
         return mask_bank_card(value)
     return mask_text(value)
+
+
+def mask_phone(value: str) -> str:
+    """A mobile number as ``138****5678``; any other number keeps its last four digits only."""
+    masked = mask_text(value)
+    if masked != value:
+        return masked
+    digits = sum(c.isdigit() for c in value)
+    if digits <= 4:
+        return value
+    seen, out = 0, []
+    for char in value:
+        if char.isdigit():
+            seen += 1
+            out.append(char if seen > digits - 4 else "*")
+        else:
+            out.append(char)
+    return "".join(out)

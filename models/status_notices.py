@@ -1,4 +1,8 @@
-"""Telling a worker that staff moved their application on: the notice text and its outbox row."""
+"""Telling a worker that staff moved their application on: the notice text and its outbox row.
+
+Staff decisions in the admin call this in the transaction that records the
+decision, so the notice leaves exactly when the decision commits.
+"""
 
 from __future__ import annotations
 

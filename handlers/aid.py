@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from handlers import forms, picks
-from handlers.forms import Field, Form, Refused
+from handlers.forms import Refused
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from models.aid import (
@@ -35,10 +35,12 @@ from models.aid import (
 )
 from models.competition import Competition
 from models.consent import PRIVACY, PUBLICITY, record_consent
+from models.form_schema import Field, Form, fields_from
 from models.windows import window_on, window_words
 
 FLOW = "aid"
 KIND = "aid"
+
 
 def window(state: State, programme: AidProgramme) -> Window:
     return programme.window(state.today)
@@ -150,7 +152,7 @@ def build_form(state: State, programme: AidProgramme) -> Form:
         flow=FLOW,
         code=programme.code,
         title=f"{programme.name}申请",
-        fields=forms.fields_from(
+        fields=fields_from(
             definition["fields"],
             notice=texts(state, definition["privacy_notice"], programme),
             refusal=texts(state, definition["privacy_refusal"], programme),

@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from handlers import confirm, forms
-from handlers.forms import Field, Form
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from models.aid import (
@@ -20,6 +19,7 @@ from models.aid import (
     find_application,
     transition,
 )
+from models.form_schema import Field, Form
 from models.windows import SHANGHAI
 
 WITHDRAW = "aid_withdraw"

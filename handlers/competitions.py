@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from handlers import confirm, forms, picks
 from handlers.aid import closed_text, window_text
-from handlers.forms import Field, Form, Refused
+from handlers.forms import Refused
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from models.aid import person_hash
@@ -36,6 +36,7 @@ from models.competition import (
     waitlist,
 )
 from models.consent import PRIVACY, record_consent
+from models.form_schema import Field, Form, fields_from
 from models.waitlist import cancel_entry
 from models.windows import window_on
 
@@ -155,7 +156,7 @@ def build_form(state: State, competition: Competition) -> Form:
         flow=FLOW,
         code=competition.code,
         title=f"“{competition.title}”报名",
-        fields=forms.fields_from(definition["fields"], notice=notice, refusal=refusal),
+        fields=fields_from(definition["fields"], notice=notice, refusal=refusal),
         proofs=tuple(definition.get("proofs", ())),
         proofs_required=False,
     )

@@ -18,8 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from handlers.menu import staff_contact_text
@@ -27,121 +25,16 @@ from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from handlers.validators import FREE_TEXT, Invalid, validator_for
 from models.conversation import end_conversation, save_conversation
+from models.form_schema import PROOFS, SUMMARY, Field, Form
 from models.handoff import record_handoff
-from models.masking import mask_value
 from models.outbox import MEDIA, enqueue
 
 CONTROL_HINT = "（回复“上一步”返回，“重填”重来，“取消”退出，“人工”找工作人员）"
-SUMMARY = "summary"
-PROOFS = "proofs"
 FINISH_PROOFS = {"完成", "好了", "发完了", "没有了", "结束"}
 SKIP_PROOFS = {"跳过", "以后补", "稍后补交", "没有"}
 CONFIRM = {"确认", "提交", "确认提交", "确定", "是", "对", "ok"}
 YES = {"是", "确定", "确认", "对", "好", "1", "y", "yes"}
 NO = {"否", "不", "不是", "继续", "2", "n", "no", "算了"}
-
-
-@dataclass(frozen=True)
-class Field:
-    """One question; ``when`` ({"field": key, "equals" | "in" | "not": …}) makes it conditional."""
-
-    key: str
-    label: str
-    prompt: str
-    kind: str = "text"
-    choices: tuple[str, ...] = ()
-    optional: bool = False
-    when: Mapping[str, Any] | None = None
-    max_length: int = 200
-    minimum: int | None = None
-    maximum: int | None = None
-    unit: str = ""
-    # Consent that must be given to go on; refusing ends the form with ``refusal``.
-    required: bool = False
-    refusal: str = ""
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Field:
-        known = {f for f in cls.__dataclass_fields__}
-        values = {k: v for k, v in data.items() if k in known}
-        values["choices"] = tuple(values.get("choices", ()))
-        return cls(**values)
-
-    def applies(self, answers: Mapping[str, Any]) -> bool:
-        """Whether to ask: always, or per ``when`` = {field, equals | in | not}."""
-        if not self.when:
-            return True
-        if self.when["field"] not in answers:
-            return False
-        value = answers[self.when["field"]]
-        if "equals" in self.when:
-            return value == self.when["equals"]
-        if "in" in self.when:
-            return value in self.when["in"]
-        return value != self.when["not"]
-
-    def show(self, value: Any) -> str:
-        """The answer as the worker sees it: masked where sensitive."""
-        if isinstance(value, bool):
-            if self.kind == "consent":
-                return "同意" if value else "不同意"
-            return "是" if value else "否"
-        if value is None or value == "":
-            return "（未填）"
-        if self.kind == "money":
-            return f"{value}元"
-        if self.kind == "count":
-            return f"{value}{self.unit or '人'}"
-        return mask_value(self.kind, str(value))
-
-    def question(self) -> str:
-        text = self.prompt
-        if self.kind == "choice":
-            text += "\n" + "\n".join(f"{n} {c}" for n, c in enumerate(self.choices, 1))
-        elif self.kind in ("yes_no",):
-            text += "（回复 是 或 否）"
-        elif self.kind == "consent":
-            text += (
-                "\n回复“同意”继续；不同意请回复“不同意”"
-                if self.required
-                else "\n请回复“同意”或“不同意”"
-            )
-        if self.optional:
-            text += "（没有可回复“无”）"
-        return text
-
-
-@dataclass(frozen=True)
-class Form:
-    flow: str  # which FormOwner handles it
-    code: str  # which of the owner's forms (a programme, a competition)
-    title: str  # 金秋助学申请
-    fields: tuple[Field, ...]
-    proofs: tuple[str, ...] = ()  # photos asked for; empty means no photo step
-    proofs_required: bool = False
-
-    def field(self, key: str) -> Field | None:
-        return next((f for f in self.fields if f.key == key), None)
-
-    def expected_steps(self, answers: Mapping[str, Any]) -> int:
-        """How many questions to expect, counting those whose condition is still open."""
-        undecided = [f for f in self.fields if f.when and f.when["field"] not in answers]
-        return len(self.steps(answers)) + len(undecided)
-
-    def steps(self, answers: Mapping[str, Any]) -> list[str]:
-        keys = [f.key for f in self.fields if f.applies(answers)]
-        return [*keys, PROOFS] if self.proofs else keys
-
-
-def fields_from(entries: list[Mapping[str, Any]], notice: str, refusal: str) -> tuple[Field, ...]:
-    """Fields from data; a consent that must be given carries the privacy ``notice`` in its
-    question and ``refusal`` as the answer to 不同意."""
-    fields = []
-    for entry in entries:
-        if entry.get("kind") == "consent" and entry.get("required"):
-            entry = {**entry, "prompt": f"{notice}\n\n{entry['prompt']}", "refusal": refusal}
-        fields.append(Field.from_dict(entry))
-    return tuple(fields)
 
 
 class Refused(Exception):

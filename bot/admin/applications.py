@@ -22,7 +22,6 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from bot.admin.views import bp
-from handlers.forms import Field
 from models.aid import (
     NEEDS_INFO,
     REJECTED,
@@ -40,6 +39,7 @@ from models.aid import (
 )
 from models.audit import audit, audit_trail
 from models.database import serialised
+from models.form_schema import Field
 from models.masking import mask_name, mask_text
 from models.media import find_media
 from models.status_notices import notify_status

@@ -11,8 +11,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+import handlers.flows
 from bot.config import Settings, load_settings
+from handlers.flows import Flows
 from models import crypto
+from models.conversation import stored_flows
 from models.database import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,8 @@ class Runtime:
     session_factory: sessionmaker[Session]
     # Builds replies off the request thread, so the webhook can stop waiting at the budget.
     executor: ThreadPoolExecutor
+    # The conversations a worker's next message may belong to (forms, lists, questions).
+    flows: Flows
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -45,14 +50,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     engine = make_engine(settings.database.url)
     keyring = settings.security.keyring()
     crypto.install(keyring)
+    session_factory = make_session_factory(engine)
+    flows = handlers.flows.build()
     try:
         crypto.verify(engine, keyring)
+        with session_factory() as session:
+            handlers.flows.check_stored(flows, stored_flows(session))
     except OperationalError:
         # Start anyway: /healthz reports the outage, and a wrong key still cannot
         # write plaintext or read what another key wrote.
-        log.warning("database unreachable at start; data key not checked against it")
+        log.warning("database unreachable at start; data key and drafts not checked against it")
     executor = ThreadPoolExecutor(settings.server.threads * 2, thread_name_prefix="intake")
-    app.extensions["unionbot"] = Runtime(settings, engine, make_session_factory(engine), executor)
+    app.extensions["unionbot"] = Runtime(settings, engine, session_factory, executor, flows)
 
     from bot import admin, health, webhook
 

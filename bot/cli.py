@@ -21,6 +21,7 @@ from bot.config import WECHAT_API_BASE, ConfigError, Settings, decode_data_key, 
 from bot.fake_wechat import FakeWeChat, create_fake_app
 from bot.simulator import Answer, FlaskTransport, HttpTransport, Simulator
 from bot.wechat.api import ApiError, connect
+from handlers.flows import UnknownFlow
 from handlers.menu import MENU_KEYS, MENU_LAYOUT
 from models import crypto
 from models.aid import get_programme, programmes
@@ -48,6 +49,8 @@ class UnionbotGroup(click.Group):
             raise Fatal(f"config error: {exc}") from None
         except crypto.DataKeyError as exc:
             raise Fatal(f"data key error: {exc}") from None
+        except UnknownFlow as exc:
+            raise Fatal(str(exc)) from None
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise Fatal(f"cannot use the database: {reason}") from None

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
 from handlers import Inbound, Reply, State, Text
+from handlers.flows import Flows
 from handlers.messages import SYSTEM_EVENTS, replies_from_dicts
 from models.base import utcnow
 from models.conversation import get_conversation
@@ -82,6 +83,7 @@ def apology(settings: Settings) -> Text:
 def receive(
     session_factory: sessionmaker[Session],
     settings: Settings,
+    flows: Flows,
     inbound: Inbound,
     key: str,
     handle: Handle,
@@ -90,7 +92,7 @@ def receive(
     """Handle ``inbound`` once per ``key`` and return its replies (stored ones for a retry)."""
     try:
         with serialised(session_factory) as session, session.begin():
-            return _receive(session, settings, inbound, key, handle, handoff)
+            return _receive(session, settings, flows, inbound, key, handle, handoff)
     except IntegrityError:
         # Only deliveries with no follower to lock (WeChat's job reports) can
         # race to the insert; the loser answers with what the winner stored.
@@ -102,6 +104,7 @@ def receive(
 def _receive(
     session: Session,
     settings: Settings,
+    flows: Flows,
     inbound: Inbound,
     key: str,
     handle: Handle,
@@ -138,6 +141,7 @@ def _receive(
         session=session,
         settings=settings,
         now=now,
+        flows=flows,
     )
     try:
         with session.begin_nested():

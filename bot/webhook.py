@@ -62,6 +62,7 @@ def deliver() -> Response:
         receive,
         unionbot.session_factory,
         settings,
+        unionbot.flows,
         inbound,
         dedupe_key(inbound),
         handlers.handle,

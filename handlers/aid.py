@@ -329,16 +329,12 @@ class AidApplicationForm:
         return [Text("\n".join(lines))]
 
 
-def _picked(state: State, code: str) -> list[Reply]:
+def picked_programme(state: State, code: str) -> list[Reply]:
     programme = get_programme(state.session, code)
     return start_application(state, programme) if programme else []
 
 
-def _go(state: State, code: str) -> list[Reply]:
+def go_programme(state: State, code: str) -> list[Reply]:
     """ "申请" after the conditions were shown (a single offer): straight into the form."""
     programme = get_programme(state.session, code)
     return start_application(state, programme, described=True) if programme else []
-
-
-forms.register(FLOW, AidApplicationForm())
-picks.register(KIND, _picked, go=_go)

@@ -9,6 +9,7 @@ from typing import Any
 from handlers import confirm, forms
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
+from handlers.text import fold
 from models.aid import (
     NEEDS_INFO,
     UNDER_REVIEW,
@@ -70,7 +71,7 @@ def my_applications(message: Inbound, state: State) -> list[Reply]:
 
 def command(message: Inbound, state: State) -> list[Reply] | None:
     """``查询 / 撤回 / 补充 <编号>``; None if the text is not one of them."""
-    match = COMMAND.fullmatch(forms.fold(message.text))
+    match = COMMAND.fullmatch(fold(message.text))
     if not match or not REFERENCE.fullmatch(match.group(2)):
         return None
     verb, reference = match.groups()
@@ -128,7 +129,7 @@ def _ask_withdraw(state: State, application: AidApplication) -> list[Reply]:
     return confirm.ask(state, WITHDRAW, application.reference, question)
 
 
-def _withdraw(state: State, reference: str) -> list[Reply]:
+def withdraw_confirmed(state: State, reference: str) -> list[Reply]:
     application = _own(state, reference)
     if application is None or not application.undecided:
         return [Text(f"申请 {reference} 已不能撤回。")]
@@ -136,7 +137,7 @@ def _withdraw(state: State, reference: str) -> list[Reply]:
     return [Text(f"申请 {reference} 已撤回。需要时可以重新申请。")]
 
 
-def _keep(state: State, reference: str) -> list[Reply]:
+def withdraw_declined(state: State, reference: str) -> list[Reply]:
     return [Text(f"好的，申请 {reference} 保留，继续办理。")]
 
 
@@ -212,7 +213,3 @@ def needs_info_reminders(state: State) -> dict[str, Text]:
         )
         for a in waiting[:2]
     }
-
-
-forms.register(SUPPLEMENT, SupplementForm())
-confirm.register(WITHDRAW, _withdraw, _keep)

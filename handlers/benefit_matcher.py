@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from handlers.forms import fold
+from handlers.text import fold
 from models.benefit import Benefit
 
 # Colloquial words and common typos folded onto the word the catalogue uses.

@@ -99,12 +99,9 @@ def benefits_menu(message: Inbound, state: State) -> list[Reply]:
     return [Text("\n".join(lines))]
 
 
-def _picked(state: State, code: str) -> list[Reply]:
+def picked_benefit(state: State, code: str) -> list[Reply]:
     """A number from one of our lists: that service's answer."""
     benefit = state.session.get(Benefit, code)
     if benefit is None or not benefit.active:
         return [Text(f"这项服务已经下线了，回复“{KEYWORD}”查看最新列表。")]
     return [Text(describe(state, benefit))]
-
-
-picks.register(KIND, _picked)

@@ -17,6 +17,7 @@ from handlers.aid import closed_text, window_text
 from handlers.forms import Refused
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
+from handlers.text import fold
 from models.aid import person_hash
 from models.competition import (
     CANCELLED,
@@ -53,7 +54,7 @@ def season_window(state: State, competition: Competition):
 
 def unit_of(employer: str) -> str:
     """Employers typed by different workers, folded so one unit counts once."""
-    return re.sub(r"[\s()（）·.,，、]", "", forms.fold(employer)).upper()[:100]
+    return re.sub(r"[\s()（）·.,，、]", "", fold(employer)).upper()[:100]
 
 
 def places_text(state: State, competition: Competition, season: int) -> str:
@@ -123,12 +124,12 @@ def show(state: State, competition: Competition) -> list[Reply]:
     return [Text(f"{info}\n\n回复“报名”开始报名。")]
 
 
-def _show_code(state: State, code: str) -> list[Reply]:
+def picked_competition(state: State, code: str) -> list[Reply]:
     competition = state.session.get(Competition, code)
     return show(state, competition) if competition else []
 
 
-def _start_code(state: State, code: str) -> list[Reply]:
+def go_competition(state: State, code: str) -> list[Reply]:
     competition = state.session.get(Competition, code)
     return start_signup(state, competition) if competition else []
 
@@ -305,7 +306,7 @@ def my_entries(message: Inbound, state: State) -> list[Reply]:
 
 def cancel_command(message: Inbound, state: State) -> list[Reply] | None:
     """``取消报名 N``; None if the text is not one."""
-    match = re.fullmatch(r"取消报名\s*(\d+)", forms.fold(message.text))
+    match = re.fullmatch(r"取消报名\s*(\d+)", fold(message.text))
     if not match:
         return None
     entries = _active_entries(state)
@@ -320,7 +321,7 @@ def ask_cancel(state: State, entry: CompetitionEntry) -> list[Reply]:
     return confirm.ask(state, CANCEL, str(entry.id), question)
 
 
-def _cancel(state: State, entry_id: str) -> list[Reply]:
+def cancel_confirmed(state: State, entry_id: str) -> list[Reply]:
     entry = state.session.get(CompetitionEntry, int(entry_id))
     promoted = None
     if entry is not None and entry.follower_id == state.follower.id:
@@ -333,7 +334,7 @@ def _cancel(state: State, entry_id: str) -> list[Reply]:
     return [Text(reply)]
 
 
-def _keep(state: State, entry_id: str) -> list[Reply]:
+def cancel_declined(state: State, entry_id: str) -> list[Reply]:
     return [Text("好的，报名保留。")]
 
 
@@ -343,9 +344,3 @@ def results(message: Inbound, state: State) -> list[Reply]:
     if not published:
         return [Text("竞赛结果还没有公布，公布后会在这里查询。")]
     return [Text("\n\n".join(f"【{c.title}】\n{c.results}" for c in published))]
-
-
-forms.register(FLOW, SignupForm())
-# A number from the list shows details; 报名 on the details starts the form.
-picks.register(KIND, _show_code, go=_start_code)
-confirm.register(CANCEL, _cancel, _keep)

@@ -2,28 +2,18 @@
 
 The question is kept as a conversation, so the worker's next message answers
 it; anything that is neither yes nor no drops the question and is routed as
-usual. Each kind registers what yes and no do with the thing's id.
+usual. What yes and no do for each kind is declared in :mod:`handlers.flows`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from handlers.forms import fold
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
+from handlers.text import keyword
+from handlers.vocabulary import KEEP, NO, YES
 from models.conversation import end_conversation, save_conversation
 
 FLOW = "confirm"
-YES = {"是", "是的", "确定", "确认", "对", "1"}
-NO = {"否", "不", "不是", "保留", "算了", "不用了", "2"}
-
-Answer = Callable[[State, str], list[Reply]]
-ANSWERS: dict[str, tuple[Answer, Answer]] = {}
-
-
-def register(kind: str, yes: Answer, no: Answer) -> None:
-    ANSWERS[kind] = (yes, no)
 
 
 def ask(state: State, kind: str, subject: str, question: str) -> list[Reply]:
@@ -35,12 +25,12 @@ def ask(state: State, kind: str, subject: str, question: str) -> list[Reply]:
 
 def continue_confirm(message: Inbound, state: State) -> list[Reply] | None:
     data = state.conversation.data
-    yes, no = ANSWERS[data["kind"]]
-    answer = fold(message.text)
+    yes, no = state.flows.confirms[data["kind"]]
+    answer = keyword(message.text)
     end_conversation(state.session, state.conversation)
     state.conversation = None
     if answer in YES:
         return yes(state, data["subject"])
-    if answer in NO:
+    if answer in NO or answer in KEEP:
         return no(state, data["subject"])
     return None

@@ -7,34 +7,49 @@ and what happens on submit. The engine does the rest, the same way for every
 owner: control words, re-asking with the reason, photos for proofs, a numbered
 summary with ``修改 N`` and ``确认``, and a pause after idle time.
 
-The draft lives in the follower's :class:`~models.Conversation` row (encrypted),
-changed only inside the delivery's transaction under the follower's lock, so a
-restart or a second worker process carries on where the worker left off, and
-two copies of one message cannot both advance it.
+The draft (:class:`~handlers.draft.Draft`, whose docstring lists its states) lives
+in the follower's :class:`~models.Conversation` row (encrypted), changed only
+inside the delivery's transaction under the follower's lock, so a restart or a
+second worker process carries on where the worker left off, and two copies of
+one message cannot both advance it.
+
+Owners are not registered here: the application declares them in
+:mod:`handlers.flows` and hands them over in :attr:`State.flows`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from typing import Any, Protocol
 
+from handlers.draft import Draft
 from handlers.menu import staff_contact_text
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
+from handlers.text import fold, keyword, trimmed
 from handlers.validators import FREE_TEXT, Invalid, validator_for
+from handlers.vocabulary import (
+    BACK,
+    CANCEL,
+    CONTROLS,
+    FINISH_PROOFS,
+    HANDOFF,
+    KEEP,
+    NO,
+    NOTHING,
+    RESTART,
+    RESUME,
+    SKIP_PROOFS,
+    SUBMIT,
+    YES,
+)
 from models.conversation import end_conversation, save_conversation
 from models.form_schema import PROOFS, SUMMARY, Field, Form
 from models.handoff import record_handoff
 from models.outbox import MEDIA, enqueue
 
 CONTROL_HINT = "（回复“上一步”返回，“重填”重来，“取消”退出，“人工”找工作人员）"
-FINISH_PROOFS = {"完成", "好了", "发完了", "没有了", "结束"}
-SKIP_PROOFS = {"跳过", "以后补", "稍后补交", "没有"}
-CONFIRM = {"确认", "提交", "确认提交", "确定", "是", "对", "ok"}
-YES = {"是", "确定", "确认", "对", "好", "1", "y", "yes"}
-NO = {"否", "不", "不是", "继续", "2", "n", "no", "算了"}
 
 
 class Refused(Exception):
@@ -57,39 +72,10 @@ class FormOwner(Protocol):
         """Turn the confirmed draft into a record; reply with what happens next."""
 
 
-OWNERS: dict[str, FormOwner] = {}
-
-
-def register(flow: str, owner: FormOwner) -> None:
-    OWNERS[flow] = owner
-
-
-def trimmed(text: str) -> str:
-    """Free text as typed: spaces trimmed and collapsed, Chinese punctuation kept."""
-    return re.sub(r"\s+", " ", text or "").strip()
-
-
-# Voice input ends every sentence with "。", and people type "好的！": closing punctuation
-# is not part of an answer.
-END_PUNCTUATION = " 。.!?,;:~、…"
-
-
-def fold(text: str) -> str:
-    """Phone-keyboard and voice input for matching and parsing: full-width forms folded,
-    closing punctuation dropped."""
-    return trimmed(unicodedata.normalize("NFKC", text or "")).strip(END_PUNCTUATION)
-
-
 def start(state: State, form: Form, intro: str = "") -> list[Reply]:
     """Open ``form`` for the worker (replacing any draft) and ask the first question."""
-    draft = {
-        "code": form.code,
-        "title": form.title,
-        "answers": {},
-        "proofs": [],
-        "step": form.steps({})[0],
-    }
-    save_conversation(state.session, state.follower.id, form.flow, draft, state.now)
+    draft = Draft(code=form.code, title=form.title, step=form.steps({})[0])
+    _save(state, form, draft)
     prompt = _prompt(form, draft)
     return [Text(f"{intro}\n\n{prompt}" if intro else prompt)]
 
@@ -105,43 +91,42 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
     the worker asked something else): the caller routes it as usual.
     """
     conversation = state.conversation
-    owner = OWNERS[conversation.flow]
-    draft = dict(conversation.data)
-    form = owner.load(state, draft.get("code", ""))
+    owner = state.flows.forms[conversation.flow]
+    draft = Draft.from_data(conversation.data)
+    form = owner.load(state, draft.code)
     if form is None:
         end_conversation(state.session, conversation)
         return [Text("您之前填写的表单已停止受理，草稿已删除。回复“帮助”查看菜单。")]
-    text = fold(message.text)
+    text, word = fold(message.text), keyword(message.text)
 
-    if not draft.get("paused") and state.now - conversation.updated_at > idle_limit(state):
-        draft["paused"] = True
+    if not draft.paused and state.now - conversation.updated_at > idle_limit(state):
+        draft.paused = True
         _save(state, form, draft)
         return [Text(pause_notice(form.title))]
-    if draft.get("paused"):
-        if text == "继续":
-            draft["paused"] = False
+    if draft.paused:
+        if CONTROLS.get(word) == RESUME:
+            draft.paused = False
             _save(state, form, draft)
             return [Text(_prompt(form, draft))]
-        if text == "取消":
+        if CONTROLS.get(word) == CANCEL:
             return _cancel(state, form)
         return None
 
     conversation.updated_at = state.now  # any answer, even a wrong one, is activity
-    if draft.get("confirming"):
-        return _answer_confirmation(state, form, draft, text)
+    if draft.confirming:
+        return _answer_confirmation(state, form, draft, word)
     if message.kind == "image":
         return _photo(state, form, draft, message)
     if message.kind not in ("text", "voice"):
         return [Text("这一步请回复文字。\n\n" + _prompt(form, draft))]
 
-    control = CONTROLS.get(text)
+    control = CONTROLS.get(word)
     if control:
-        return control(state, form, draft)
-    step = draft["step"]
-    if step == SUMMARY:
+        return ON_CONTROL[control](state, form, draft)
+    if draft.at_summary:
         return _at_summary(state, owner, form, draft, text)
-    if step == PROOFS:
-        return _at_proofs(state, form, draft, text)
+    if draft.at_proofs:
+        return _at_proofs(state, owner, form, draft, word)
     return _answer(state, owner, form, draft, text, message.text)
 
 
@@ -149,17 +134,17 @@ def pause_notice(title: str) -> str:
     return f"您有一份未完成的{title}，回复“继续”接着填，回复“取消”放弃。"
 
 
-def _save(state: State, form: Form, draft: dict) -> None:
-    save_conversation(state.session, state.follower.id, form.flow, draft, state.now)
+def _save(state: State, form: Form, draft: Draft) -> None:
+    save_conversation(state.session, state.follower.id, form.flow, draft.to_data(), state.now)
 
 
-def _prompt(form: Form, draft: dict, before: str = "") -> str:
-    answers = draft["answers"]
-    step = draft["step"]
-    if step == SUMMARY:
+def _prompt(form: Form, draft: Draft, before: str = "") -> str:
+    answers = draft.answers
+    step = draft.step
+    if draft.at_summary:
         body = _summary(form, draft)
-    elif step == PROOFS:
-        got = len(draft["proofs"])
+    elif draft.at_proofs:
+        got = len(draft.proofs)
         body = (
             "请拍照发送以下材料：" + "、".join(form.proofs) + "。\n"
             f"已收到{got}张。发完后回复“完成”"
@@ -173,20 +158,20 @@ def _prompt(form: Form, draft: dict, before: str = "") -> str:
         body = f"【{form.title} {position}/{form.expected_steps(answers)}】\n{field.question()}"
         if step in answers:
             body += f"\n（原来填的是：{field.show(answers[step])}）"
-    hint = "" if step == SUMMARY else "\n" + CONTROL_HINT
+    hint = "" if draft.at_summary else "\n" + CONTROL_HINT
     return f"{before}{body}{hint}"
 
 
-def _summary(form: Form, draft: dict) -> str:
-    answers = draft["answers"]
+def _summary(form: Form, draft: Draft) -> str:
+    answers = draft.answers
     lines = ["请核对您填写的信息："]
     lines += [
         f"{n} {f.label}：{f.show(answers[f.key])}"
         for n, f in enumerate(_editable(form, answers), 1)
     ]
     if form.proofs:
-        lines.append(f"照片材料：{len(draft['proofs'])}张")
-    lines += draft.get("notes", [])
+        lines.append(f"照片材料：{len(draft.proofs)}张")
+    lines += draft.notes
     lines.append("回复“确认”提交；回复“修改 数字”修改某一项，例如“修改 2”；回复“取消”放弃。")
     return "\n".join(lines)
 
@@ -197,33 +182,33 @@ def _editable(form: Form, answers: dict) -> list[Field]:
     return [f for f in form.fields if f.applies(answers) and f.key in answers and not f.required]
 
 
-def _advance(state: State, owner: FormOwner, form: Form, draft: dict) -> list[Reply]:
+def _advance(state: State, owner: FormOwner, form: Form, draft: Draft) -> list[Reply]:
     """Move to the first step still open; the summary once every step is done."""
-    answers = draft["answers"]
+    answers = draft.answers
     for key in list(answers):
         field = form.field(key)
         if field is None or not field.applies(answers):
             del answers[key]  # an edit made this question moot
     for step in form.steps(answers):
         if step == PROOFS:
-            if not draft.get("proofs_done"):
-                draft["step"] = PROOFS
+            if not draft.proofs_done:
+                draft.step = PROOFS
                 break
         elif step not in answers:
-            draft["step"] = step
+            draft.step = step
             break
     else:
-        draft["step"] = SUMMARY
-        draft["notes"] = owner.notes(state, form, answers)
+        draft.step = SUMMARY
+        draft.notes = owner.notes(state, form, answers)
     _save(state, form, draft)
     return [Text(_prompt(form, draft))]
 
 
 def _answer(
-    state: State, owner: FormOwner, form: Form, draft: dict, text: str, typed: str
+    state: State, owner: FormOwner, form: Form, draft: Draft, text: str, typed: str
 ) -> list[Reply]:
-    field = form.field(draft["step"])
-    if field.optional and text in ("无", "没有", "跳过"):
+    field = form.field(draft.step)
+    if field.optional and text in NOTHING:
         value: Any = ""
     else:
         # NFKC would turn a reason's "，" into ","; free text is kept as the worker wrote it.
@@ -232,44 +217,43 @@ def _answer(
             value = validator_for(field)(given)
         except Invalid as reason:
             return [Text(_prompt(form, draft, before=f"{reason}。\n"))]
-    refusal = owner.check(state, form, field, value, draft["answers"])
+    refusal = owner.check(state, form, field, value, draft.answers)
     if refusal:
         return [Text(_prompt(form, draft, before=f"{refusal}\n"))]
     if field.kind == "consent" and field.required and value is not True:
         end_conversation(state.session, state.conversation)
         return [Text(field.refusal)]
-    draft["answers"] = {**draft["answers"], field.key: value}
+    draft.answers = {**draft.answers, field.key: value}
     return _advance(state, owner, form, draft)
 
 
-def _at_summary(state: State, owner: FormOwner, form: Form, draft: dict, text: str) -> list[Reply]:
-    if text.lower() in CONFIRM:
+def _at_summary(state: State, owner: FormOwner, form: Form, draft: Draft, text: str) -> list[Reply]:
+    if text.lower() in SUBMIT:
         try:
-            replies = owner.submit(state, form, draft["answers"], draft["proofs"])
+            replies = owner.submit(state, form, draft.answers, draft.proofs)
         except Refused as refusal:
             return [Text(str(refusal))]
         end_conversation(state.session, state.conversation)
         return replies
     edit = re.fullmatch(r"(?:修改|改)\s*第?(\d+)项?", text)
     if edit:
-        fields = _editable(form, draft["answers"])
+        fields = _editable(form, draft.answers)
         number = int(edit.group(1))
         if not 1 <= number <= len(fields):
             return [Text(f"没有第{number}项，请回复 1 到 {len(fields)} 之间的数字。")]
-        draft["step"] = fields[number - 1].key
+        draft.step = fields[number - 1].key
         _save(state, form, draft)
         return [Text(_prompt(form, draft))]
     if text in ("修改照片", "补充照片", "照片"):
-        draft["step"], draft["proofs_done"] = PROOFS, False
+        draft.step, draft.proofs_done = PROOFS, False
         _save(state, form, draft)
         return [Text(_prompt(form, draft))]
     return [Text("请回复“确认”提交，或“修改 数字”修改某一项。\n\n" + _summary(form, draft))]
 
 
-def _at_proofs(state: State, form: Form, draft: dict, text: str) -> list[Reply]:
-    owner = OWNERS[form.flow]
-    if text in FINISH_PROOFS or text in SKIP_PROOFS:
-        if not draft["proofs"] and (form.proofs_required or text in FINISH_PROOFS):
+def _at_proofs(state: State, owner: FormOwner, form: Form, draft: Draft, word: str) -> list[Reply]:
+    if word in FINISH_PROOFS or word in SKIP_PROOFS:
+        if not draft.proofs and (form.proofs_required or word in FINISH_PROOFS):
             if form.proofs_required:
                 days = state.settings.forms.draft_retention_days
                 return [
@@ -280,21 +264,21 @@ def _at_proofs(state: State, form: Form, draft: dict, text: str) -> list[Reply]:
                     )
                 ]
             return [Text("还没有收到照片。请拍照发送材料，或回复“跳过”之后补交。")]
-        draft["proofs_done"] = True
+        draft.proofs_done = True
         return _advance(state, owner, form, draft)
     return [Text(_prompt(form, draft, before="这一步请直接发送照片。\n"))]
 
 
-def _photo(state: State, form: Form, draft: dict, message: Inbound) -> list[Reply]:
-    if draft["step"] != PROOFS:
+def _photo(state: State, form: Form, draft: Draft, message: Inbound) -> list[Reply]:
+    if not draft.at_proofs:
         return [Text(_prompt(form, draft, before="现在还不需要照片，请先回答问题。\n"))]
     limit = state.settings.forms.max_proofs
-    if len(draft["proofs"]) >= limit:
+    if len(draft.proofs) >= limit:
         return [Text(f"照片最多{limit}张，已经够了。请回复“完成”。")]
-    if any(p["media_id"] == message.media_id for p in draft["proofs"]):
-        return [Text(f"这张照片已经收到了（共{len(draft['proofs'])}张）。")]
+    if any(p["media_id"] == message.media_id for p in draft.proofs):
+        return [Text(f"这张照片已经收到了（共{len(draft.proofs)}张）。")]
     proof = {"media_id": message.media_id, "received_at": state.now.isoformat()}
-    draft["proofs"] = [*draft["proofs"], proof]
+    draft.proofs = [*draft.proofs, proof]
     # WeChat keeps a photo's MediaId for three days: fetch it now, via the outbox.
     enqueue(
         state.session,
@@ -305,25 +289,29 @@ def _photo(state: State, form: Form, draft: dict, message: Inbound) -> list[Repl
         follower_id=state.follower.id,
     )
     _save(state, form, draft)
-    return [Text(f"已收到第{len(draft['proofs'])}张。还有请继续发送，发完回复“完成”。")]
+    return [Text(f"已收到第{len(draft.proofs)}张。还有请继续发送，发完回复“完成”。")]
 
 
-def _ask_confirmation(action: str, question: str):
-    def ask(state: State, form: Form, draft: dict) -> list[Reply]:
-        draft["confirming"] = action
-        _save(state, form, draft)
-        return [Text(f"{question}回复“是”确认，回复“否”继续填写。")]
-
-    return ask
+CONFIRM_QUESTIONS = {
+    CANCEL: "确定要取消吗？已填写的内容将被删除。",
+    RESTART: "确定要清空重填吗？",
+}
 
 
-def _answer_confirmation(state: State, form: Form, draft: dict, text: str) -> list[Reply]:
-    action = draft.pop("confirming")
-    if text.lower() in YES:
-        if action == "cancel":
+def _ask_confirmation(state: State, form: Form, draft: Draft, action: str) -> list[Reply]:
+    draft.confirming = action
+    _save(state, form, draft)
+    return [Text(f"{CONFIRM_QUESTIONS[action]}回复“是”确认，回复“否”继续填写。")]
+
+
+def _answer_confirmation(state: State, form: Form, draft: Draft, word: str) -> list[Reply]:
+    action, draft.confirming = draft.confirming, None
+    if word in YES:
+        if action == CANCEL:
             return _cancel(state, form)
         return start(state, form, intro="已清空，重新开始填写。")
-    if text.lower() in NO:
+    # 否, or 保留/继续: go on filling in.
+    if word in NO or word in KEEP or CONTROLS.get(word) == RESUME:
         _save(state, form, draft)
         return [Text(_prompt(form, draft))]
     return [Text("请回复“是”或“否”。")]  # the question stays open: nothing was saved
@@ -336,34 +324,34 @@ def _cancel(state: State, form: Form) -> list[Reply]:
     ]
 
 
-def _back(state: State, form: Form, draft: dict) -> list[Reply]:
-    steps = form.steps(draft["answers"])
-    step = draft["step"]
-    position = len(steps) if step == SUMMARY else steps.index(step) if step in steps else 0
+def _back(state: State, form: Form, draft: Draft) -> list[Reply]:
+    steps = form.steps(draft.answers)
+    step = draft.step
+    position = len(steps) if draft.at_summary else steps.index(step) if step in steps else 0
     if position == 0:
         return [Text(_prompt(form, draft, before="已经是第一项了。\n"))]
-    draft["step"] = steps[position - 1]
-    if draft["step"] == PROOFS:
-        draft["proofs_done"] = False
+    draft.step = steps[position - 1]
+    if draft.at_proofs:
+        draft.proofs_done = False
     _save(state, form, draft)
     return [Text(_prompt(form, draft))]
 
 
-def _handoff(state: State, form: Form, draft: dict) -> list[Reply]:
-    topic = f"{form.title}（填到：{draft['step']}）"
+def _handoff(state: State, form: Form, draft: Draft) -> list[Reply]:
+    topic = f"{form.title}（填到：{draft.step}）"
     record_handoff(state.session, state.follower.id, topic=topic, now=state.now)
     return [Text(staff_contact_text(state) + "\n您填写的内容已保存，回复“继续”接着填。")]
 
 
-def _resume(state: State, form: Form, draft: dict) -> list[Reply]:
+def _resume(state: State, form: Form, draft: Draft) -> list[Reply]:
     return [Text(_prompt(form, draft))]
 
 
-CONTROLS = {
-    "取消": _ask_confirmation("cancel", "确定要取消吗？已填写的内容将被删除。"),
-    "重填": _ask_confirmation("restart", "确定要清空重填吗？"),
-    "上一步": _back,
-    "返回": _back,
-    "人工": _handoff,
-    "继续": _resume,
+# What each control word does at a question (vocabulary.CONTROLS names the words).
+ON_CONTROL = {
+    CANCEL: lambda state, form, draft: _ask_confirmation(state, form, draft, CANCEL),
+    RESTART: lambda state, form, draft: _ask_confirmation(state, form, draft, RESTART),
+    BACK: _back,
+    HANDOFF: _handoff,
+    RESUME: _resume,
 }

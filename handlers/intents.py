@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from handlers import aid, applications, benefits, competitions, menu
-from handlers.forms import fold
+from handlers.text import fold
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from models.aid import AidProgramme, programmes

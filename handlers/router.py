@@ -6,7 +6,7 @@ caller's job, so the same routing serves the webhook, the simulator and tests.
 
 from __future__ import annotations
 
-import unicodedata
+import logging
 from collections.abc import Callable
 
 from handlers import (
@@ -22,6 +22,7 @@ from handlers import (
     mine,
     picks,
 )
+from handlers.draft import Draft
 from handlers.messages import (
     CLICK,
     LOCATION,
@@ -37,9 +38,11 @@ from handlers.messages import (
     Text,
 )
 from handlers.state import State
+from handlers.text import keyword
 from models.conversation import find_conversation
 
 Handler = Callable[[Inbound, State], list[Reply]]
+log = logging.getLogger(__name__)
 
 
 def no_reply(message: Inbound, state: State) -> list[Reply]:
@@ -94,20 +97,20 @@ KEYWORDS: dict[str, Handler] = {
 KEYWORDS.update({number: KEYWORDS[keyword] for number, keyword, _ in menu.SERVICES})
 
 
-def normalise(text: str) -> str:
-    """Fold what phone keyboards produce: full-width letters, digits and ？, spaces, case."""
-    folded = unicodedata.normalize("NFKC", text).strip().lower()
-    return folded.rstrip("。.!?~～") or folded  # a lone "?" still asks for the menu
-
-
-# Conversations that expect the worker's next message, by flow. Each returns
-# None when the message is not an answer, and it is then routed as usual.
+# Conversations that expect the worker's next message. Each returns None when the
+# message is not an answer, and it is then routed as usual.
 Continuation = Callable[[Inbound, State], list[Reply] | None]
 CONTINUATIONS: dict[str, Continuation] = {
     picks.FLOW: picks.continue_pick,
     confirm.FLOW: confirm.continue_confirm,
-    **dict.fromkeys(forms.OWNERS, forms.continue_form),
 }
+
+
+def continuation_for(flow: str, state: State) -> Continuation | None:
+    """The list, question or form (any flow ``state.flows`` declares) waiting for an answer."""
+    if flow in state.flows.forms:
+        return forms.continue_form
+    return CONTINUATIONS.get(flow)
 
 
 def route(message: Inbound, state: State) -> Handler:
@@ -131,7 +134,7 @@ def route_fresh(message: Inbound, state: State) -> Handler:
 
 
 def route_keyword(text: str) -> Handler:
-    return KEYWORDS.get(normalise(text), intents.understand)
+    return KEYWORDS.get(keyword(text), intents.understand)
 
 
 def converse(message: Inbound, state: State) -> list[Reply]:
@@ -140,13 +143,17 @@ def converse(message: Inbound, state: State) -> list[Reply]:
     A paused form stays saved, and the reply reminds the worker of it.
     """
     conversation = state.conversation
-    continuation = CONTINUATIONS.get(conversation.flow)
+    continuation = continuation_for(conversation.flow, state)
+    if continuation is None:
+        # The app checks stored flows at start; one appearing later is a deploy mismatch.
+        log.error("conversation flow %r has no handler; routing as usual", conversation.flow)
     replies = continuation(message, state) if continuation else None
     if replies is not None:
         return replies
     state.conversation = None
     replies = route_fresh(message, state)(message, state)
     draft = find_conversation(state.session, conversation.follower_id, conversation.flow)
-    if draft is not None and draft.data.get("paused"):
-        replies.append(Text(forms.pause_notice(draft.data["title"])))
+    waiting = Draft.from_data(draft.data) if draft is not None else None
+    if waiting is not None and waiting.paused:
+        replies.append(Text(forms.pause_notice(waiting.title)))
     return replies

@@ -13,6 +13,7 @@ from models.windows import local_today
 
 if TYPE_CHECKING:  # handlers read settings but never import the Flask side at run time
     from bot.config import Settings
+    from handlers.flows import Flows
 
 
 @dataclass
@@ -28,6 +29,8 @@ class State:
     session: Session
     settings: Settings
     now: dt.datetime
+    # The conversations that may be waiting for this message (handlers.flows.build()).
+    flows: Flows
 
     @property
     def today(self) -> dt.date:

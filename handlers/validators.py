@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from handlers.vocabulary import AFFIRM, DENY, NOT_NAMES
+
 
 class Invalid(ValueError):
     """The answer cannot be used; ``str()`` says why, in Chinese."""
@@ -24,8 +26,6 @@ ID_CHECK = "10X98765432"
 PHONE = re.compile(r"1[3-9]\d{9}")
 FREE_TEXT = ("text", "employer")  # kinds whose answers are stored as typed
 NAME = re.compile(r"[\u4e00-\u9fff·•A-Za-z ]{2,30}")
-YES = {"是", "有", "对", "同意", "好", "y", "yes", "1", "是的", "对的", "有的"}
-NO = {"否", "不是", "没有", "无", "不", "n", "no", "2", "不同意", "没"}
 
 
 def _compact(text: str) -> str:
@@ -49,20 +49,12 @@ def id_number(text: str) -> str:
     return value
 
 
-def birth_date(id_no: str) -> dt.date:
-    return dt.date(int(id_no[6:10]), int(id_no[10:12]), int(id_no[12:14]))
-
-
 def phone(text: str) -> str:
     value = re.sub(r"[\s-]", "", text)
     value = value.removeprefix("+86")
     if not PHONE.fullmatch(value):
         raise Invalid("手机号应为1开头的11位数字（第二位是3到9）")
     return value
-
-
-# Replies a worker sends twice when the bot is slow ("同意", "确认") fit the name pattern.
-NOT_NAMES = YES | NO | {"确认", "提交", "完成", "跳过", "申请", "报名", "帮扶", "竞赛", "你好"}
 
 
 def name(text: str) -> str:
@@ -125,9 +117,9 @@ def make_count(minimum: int, maximum: int, unit: str) -> Callable[[str], int]:
 
 def _yes_or_no(text: str, reason: str) -> bool:
     value = text.lower()
-    if value in YES:
+    if value in AFFIRM:
         return True
-    if value in NO:
+    if value in DENY:
         return False
     raise Invalid(reason)
 

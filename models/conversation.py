@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, delete, select
+from sqlalchemy import ForeignKey, String, delete, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, utcnow
@@ -71,3 +71,10 @@ def purge_conversations_before(session: Session, cutoff: dt.datetime) -> int:
     """Delete drafts nobody touched since ``cutoff`` (abandoned forms, PIPL art. 19)."""
     result = session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
     return result.rowcount or 0
+
+
+def stored_flows(session: Session) -> list[str]:
+    """The flows of every stored conversation (an empty list before the schema exists)."""
+    if not inspect(session.connection()).has_table(Conversation.__tablename__):
+        return []
+    return list(session.scalars(select(Conversation.flow).distinct()))

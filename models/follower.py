@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, select
+from sqlalchemy import String, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -51,10 +51,6 @@ def lock_follower(session: Session, openid: str) -> Follower:
     ).one()
 
 
-def find_follower(session: Session, openid: str) -> Follower | None:
-    return session.scalars(select(Follower).where(Follower.openid == openid)).one_or_none()
-
-
 def mark_subscribed(follower: Follower, at: dt.datetime, scene: str | None) -> None:
     """Record a follow; a worker who comes back keeps their history and gets the new scene."""
     follower.subscribed = True
@@ -69,3 +65,9 @@ def mark_unsubscribed(follower: Follower, at: dt.datetime) -> None:
     """Record an unfollow; the row stays, because applications and transcripts refer to it."""
     follower.subscribed = False
     follower.unsubscribed_at = at
+
+
+def count_subscribed(session: Session) -> int:
+    """Followers who still follow the account."""
+    query = select(func.count()).select_from(Follower).where(Follower.subscribed)
+    return session.scalar(query) or 0

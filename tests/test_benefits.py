@@ -199,13 +199,15 @@ class Phone:
     a waiting numbered list takes the next message first, else ``handler`` runs."""
 
     def __init__(self, app, session, openid: str = "o_benefits"):
+        self.app = app
         self.settings = app.extensions["unionbot"].settings
         self.session = session
         self.follower = lock_follower(session, openid)
 
     def state(self) -> State:
         conversation = get_conversation(self.session, self.follower.id)
-        return State(self.follower, conversation, self.session, self.settings, utcnow())
+        flows = self.app.extensions["unionbot"].flows
+        return State(self.follower, conversation, self.session, self.settings, utcnow(), flows)
 
     def send(self, text: str, handler=benefits.answer_question) -> str | None:
         message = Inbound(openid=self.follower.openid, kind="text", sent_at=utcnow(), text=text)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TOKEN_LIFETIME = 7200
-MEDIA_LIFETIME = 3 * 24 * 3600
 MASS_PER_USER_PER_MONTH = 4
 
 

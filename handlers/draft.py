@@ -1,0 +1,79 @@
+"""A form in progress, as stored: where the worker is, what they answered, what waits.
+
+The draft is the ``data`` of the worker's :class:`~models.Conversation` row
+(encrypted). Reading it through :class:`Draft` gives every state a name, and
+:meth:`Draft.to_data` writes the same keys the rows have always held, so drafts
+saved before this class existed load unchanged.
+
+A draft is, at any time, in exactly one of these states:
+
+* **asking** ``step`` (a field's key): the next text is that question's answer;
+* **collecting photos** (``step == PROOFS``): images are proofs, ``完成`` ends the step;
+* **at the summary** (``step == SUMMARY``): ``确认`` submits, ``修改 N`` reopens a field;
+
+and on top of it the worker may have been asked to confirm leaving (``confirming``
+is ``cancel`` or ``restart``), or the draft may be **paused** after idle time, when
+only ``继续`` and ``取消`` are taken and anything else is routed as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.form_schema import PROOFS, SUMMARY
+
+
+@dataclass
+class Draft:
+    code: str  # which of the owner's forms (a programme, a competition)
+    title: str  # 金秋助学申请, as the pause notice names it
+    step: str  # a field's key, PROOFS or SUMMARY
+    answers: dict[str, Any] = field(default_factory=dict)
+    proofs: list[dict[str, str]] = field(default_factory=list)  # media_id, received_at
+    proofs_done: bool = False
+    paused: bool = False
+    confirming: str | None = None  # vocabulary.CANCEL or RESTART, waiting for 是/否
+    notes: list[str] = field(default_factory=list)  # the owner's lines under the summary
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Draft:
+        return cls(
+            code=data.get("code", ""),
+            title=data.get("title", ""),
+            step=data.get("step", ""),
+            answers=dict(data.get("answers", {})),
+            proofs=list(data.get("proofs", [])),
+            proofs_done=bool(data.get("proofs_done")),
+            paused=bool(data.get("paused")),
+            confirming=data.get("confirming"),
+            notes=list(data.get("notes", [])),
+        )
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "code": self.code,
+            "title": self.title,
+            "step": self.step,
+            "answers": self.answers,
+            "proofs": self.proofs,
+        }
+        # Flags only when set, as drafts have always been stored.
+        if self.proofs_done:
+            data["proofs_done"] = True
+        if self.paused:
+            data["paused"] = True
+        if self.confirming:
+            data["confirming"] = self.confirming
+        if self.notes:
+            data["notes"] = self.notes
+        return data
+
+    @property
+    def at_summary(self) -> bool:
+        return self.step == SUMMARY
+
+    @property
+    def at_proofs(self) -> bool:
+        return self.step == PROOFS

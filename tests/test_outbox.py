@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from bot.fake_wechat import Fault
-from bot.outbox import Drainer, Permits
+from bot.outbox import Drainer
+from bot.rate_limits import Permits
 from bot.wechat.api import connect
 from models import Alert, Follower, MediaFile, OutboxMessage, RateWindow, SubscribeConsent
 from models.base import utcnow

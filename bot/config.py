@@ -1,5 +1,8 @@
 """Settings: defaults, then a TOML file, then ``UNIONBOT_<SECTION>_<KEY>`` variables.
 
+This module declares the sections and their keys; :mod:`bot.config_values`
+turns raw TOML and environment values into them.
+
 Every key is declared once, as a typed dataclass field; loading, environment
 overrides and validation are driven by those declarations, so a new key is a
 new field and nothing else. A bad value raises :class:`ConfigError`, whose
@@ -12,11 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import json
 import os
 import re
 import secrets
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,24 +26,12 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config_values import ENV_PREFIX, ConfigError, build_section, merge, read_toml, secret
 from models.crypto import Keyring
 
 WECHAT_API_BASE = "https://api.weixin.qq.com/cgi-bin/"
-ENV_PREFIX = "UNIONBOT_"
 # WeChat's console only accepts 3-32 letters and digits as the callback token.
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9]{3,32}$")
-
-
-class ConfigError(Exception):
-    """A configuration value is missing or malformed; ``str()`` is one line naming the key."""
-
-    def __init__(self, key: str, problem: str):
-        super().__init__(f"{key}: {problem}")
-        self.key = key
-
-
-def secret(default: Any = "") -> Any:
-    return field(default=default, repr=False, metadata={"secret": True})
 
 
 def _decode_aes_key(value: str) -> bytes:
@@ -363,80 +352,6 @@ DEMO_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _convert(key: str, value: Any, kind: type) -> Any:
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
-            return True
-        if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off", ""):
-            return False
-        raise ConfigError(key, "must be true or false")
-    if kind is dict:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                raise ConfigError(key, "must be a table (or JSON object)") from None
-        if not isinstance(value, dict):
-            raise ConfigError(key, "must be a table (or JSON object)")
-        return value
-    if kind is float:
-        if isinstance(value, bool):
-            raise ConfigError(key, "must be a number")
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(key, "must be a number") from None
-    if kind is int:
-        if isinstance(value, bool):
-            raise ConfigError(key, "must be a whole number")
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(key, "must be a whole number") from None
-    if not isinstance(value, str):
-        raise ConfigError(key, "must be a string")
-    return value
-
-
-def _build_section(name: str, cls: type, values: Mapping[str, Any], env: Mapping[str, str]):
-    known = {f.name: f for f in dataclasses.fields(cls)}
-    for key in values:
-        if key not in known:
-            raise ConfigError(f"{name}.{key}", "unknown key")
-    kwargs = {}
-    for f in known.values():
-        dotted = f"{name}.{f.name}"
-        raw = env.get(f"{ENV_PREFIX}{name}_{f.name}".upper(), values.get(f.name))
-        if raw is not None:
-            kind = {"bool": bool, "int": int, "float": float, "str": str, "dict": dict}[str(f.type)]
-            kwargs[f.name] = _convert(dotted, raw, kind)
-    section = cls(**kwargs)
-    if hasattr(section, "validate"):
-        section.validate()
-    return section
-
-
-def _merge(base: dict, extra: Mapping) -> dict:
-    merged = {k: dict(v) for k, v in base.items()}
-    for section, values in extra.items():
-        if not isinstance(values, Mapping):
-            raise ConfigError(section, "must be a [section] table")
-        merged.setdefault(section, {}).update(values)
-    return merged
-
-
-def _read_toml(path: Path) -> dict:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError("--config", f"file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("--config", f"{path} is not valid TOML ({exc})") from None
-
-
 def load_settings(
     path: str | os.PathLike | None = None,
     *,
@@ -450,17 +365,17 @@ def load_settings(
     env = os.environ if env is None else env
     path = path or env.get(f"{ENV_PREFIX}CONFIG") or None
     if path:
-        values = _read_toml(Path(path))
+        values = read_toml(Path(path))
         source = str(path)
     else:
         values = DEMO_DEFAULTS
         source = "built-in demo defaults"
-    values = _merge(_merge({}, values), overrides or {})
+    values = merge(merge({}, values), overrides or {})
     for section in values:
         if section not in SECTIONS:
             raise ConfigError(section, "unknown section")
     built = {
-        name: _build_section(name, cls, values.get(name, {}), env) for name, cls in SECTIONS.items()
+        name: build_section(name, cls, values.get(name, {}), env) for name, cls in SECTIONS.items()
     }
     security = built["security"]
     if built["demo"].enabled:

@@ -14,6 +14,15 @@ afresh; a concurrent copy waits on the lock and then finds the stored reply.
 A handler that raises is rolled back to the savepoint, the delivery is kept
 with the error, and the worker gets an apology.
 
+A database error is not a handler bug. A lock or statement timeout, a
+deadlock, a serialisation failure or a dropped connection says nothing about
+the message, so it must not be recorded as the delivery's outcome: the whole
+transaction is rolled back (no claim is left) and :class:`DatabaseBusy` makes
+the webhook answer 503, so WeChat's retry runs the message afresh and the
+worker's answer is kept. If the webhook has already answered ``success``
+(the reply budget ran out), no retry will come: the delivery is tried again
+here, a few times, before giving up.
+
 Notices held because the 48-hour window was closed ride along with the reply
 to the worker's next message. When building the reply outlasts the budget the
 webhook has already answered ``success``: the reply is then queued in the
@@ -24,10 +33,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
@@ -45,6 +63,23 @@ log = logging.getLogger(__name__)
 
 Handle = Callable[[Inbound, State], list[Reply]]
 CONTENT_LIMIT = 4000
+# Tries of a delivery whose webhook already answered "success" (no WeChat retry follows).
+DEFERRED_TRIES = 3
+DEFERRED_BACKOFF_SECONDS = 0.5
+
+
+class DatabaseBusy(Exception):
+    """The database failed in a way a retry can cure; nothing of the delivery was kept."""
+
+
+def transient(error: BaseException) -> bool:
+    """Whether ``error`` is the database's trouble rather than our code's: timeouts,
+    deadlocks, serialisation failures, lost connections, an exhausted pool."""
+    if isinstance(error, OperationalError | InterfaceError | DisconnectionError | PoolTimeout):
+        return True
+    if isinstance(error, PendingRollbackError):
+        return True  # the connection failed earlier in this transaction
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 class Handoff:
@@ -89,7 +124,34 @@ def receive(
     handle: Handle,
     handoff: Handoff | None = None,
 ) -> list[Reply]:
-    """Handle ``inbound`` once per ``key`` and return its replies (stored ones for a retry)."""
+    """Handle ``inbound`` once per ``key`` and return its replies (stored ones for a retry).
+
+    Raises :class:`DatabaseBusy` when the database failed and WeChat should retry.
+    """
+    attempt = 1
+    while True:
+        try:
+            return _claim(session_factory, settings, flows, inbound, key, handle, handoff)
+        except DatabaseBusy:
+            # finish() is False only once the webhook has answered "success" (no retry
+            # will come); otherwise the webhook now waits for this error and answers 503.
+            if handoff is None or handoff.finish() or attempt >= DEFERRED_TRIES:
+                raise
+            log.warning("database busy on deferred delivery %s; trying again", key)
+            time.sleep(DEFERRED_BACKOFF_SECONDS * attempt)
+            attempt += 1
+
+
+def _claim(
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    flows: Flows,
+    inbound: Inbound,
+    key: str,
+    handle: Handle,
+    handoff: Handoff | None,
+) -> list[Reply]:
+    """One transaction: claim, handle, store; or the stored reply of an earlier copy."""
     try:
         with serialised(session_factory) as session, session.begin():
             return _receive(session, settings, flows, inbound, key, handle, handoff)
@@ -99,6 +161,13 @@ def receive(
         with session_factory() as session:
             stored = find_delivery(session, key)
             return replies_from_dicts(stored.replies if stored else None)
+    except DatabaseBusy:
+        raise
+    except Exception as error:
+        if not transient(error):
+            raise
+        log.warning("database error on delivery %s, rolled back: %s", key, error)
+        raise DatabaseBusy(str(error)) from error
 
 
 def _receive(
@@ -147,7 +216,9 @@ def _receive(
         with session.begin_nested():
             replies = handle(inbound, state)
         delivery.status = "handled"
-    except Exception:
+    except Exception as error:
+        if transient(error):
+            raise DatabaseBusy(str(error)) from error  # roll it all back; WeChat retries
         log.exception("handler failed for delivery %s (msg id %s)", key, inbound.msg_id)
         delivery.status = "failed"
         delivery.error = traceback.format_exc(limit=8)[-4000:]

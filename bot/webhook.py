@@ -6,10 +6,9 @@ import logging
 from concurrent.futures import TimeoutError as BudgetExceeded
 
 from flask import Blueprint, Response, current_app, request
-from sqlalchemy.exc import OperationalError
 
 import handlers
-from bot.intake import Handoff, receive
+from bot.intake import DatabaseBusy, Handoff, receive
 from bot.wechat.inbound import dedupe_key, to_inbound
 from bot.wechat.protocol import Rejected, read_callback, render_text, verify_request
 
@@ -27,11 +26,11 @@ def rejected(error: Rejected) -> Response:
     return _plain(error.reason, error.status)
 
 
-@bp.errorhandler(OperationalError)
-def database_unavailable(error: OperationalError) -> Response:
+@bp.errorhandler(DatabaseBusy)
+def database_unavailable(error: DatabaseBusy) -> Response:
     # WeChat retries a delivery that fails; 503 says "try again", and the
     # transaction that failed left no claim behind to block that retry.
-    log.error("database unavailable while taking a delivery: %s", error.orig)
+    log.error("database unavailable while taking a delivery: %s", error)
     return _plain("service unavailable", 503)
 
 

@@ -7,11 +7,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import DataError, OperationalError, PendingRollbackError
 
 import handlers
-from handlers import Text
-from models import Delivery, Follower
+from bot import intake
+from bot.intake import Handoff
+from handlers import Inbound, Text, forms
+from models import Delivery, Follower, OutboxMessage
+from models.base import utcnow
 
 
 @pytest.fixture
@@ -148,3 +152,110 @@ class TestTranscript:
     def test_automatic_location_reports_do_not_count_as_interaction(self, wechat, db):
         wechat.send_event("o_worker", "LOCATION", Latitude=33.7, Longitude=120.2, Precision=50)
         assert db.scalars(select(Follower)).one().last_interaction_at is None
+
+
+def _lock_timeout() -> OperationalError:
+    """What the driver raises when a lock or statement timeout ends a query."""
+    return OperationalError("UPDATE conversations …", {}, Exception("lock timeout"))
+
+
+class TestDatabaseErrors:
+    """A database error is the database's trouble, not the message's: nothing is kept,
+    WeChat is told to retry (503), and the retry does the work."""
+
+    def test_a_lock_timeout_in_a_form_keeps_the_workers_answer(self, wechat, monkeypatch, db):
+        wechat.send_text("o_worker", "帮扶")
+        question = wechat.send_text("o_worker", "1").text
+        assert "同意" in question  # the privacy notice asks for consent first
+        failures = [_lock_timeout()]
+        real_save = forms.save_conversation
+
+        def flaky_save(*args, **kwargs):
+            if failures:
+                raise failures.pop()
+            return real_save(*args, **kwargs)
+
+        monkeypatch.setattr(forms, "save_conversation", flaky_save)
+        body = wechat.text_xml("o_worker", "同意。", msg_id=42001)
+        first = wechat.deliver(body)
+        assert first.status == 503
+        assert db.scalar(select(Delivery.id).where(Delivery.wechat_msg_id == 42001)) is None
+        db.rollback()  # end this read's snapshot
+        retry = wechat.deliver(body)  # WeChat retries the same MsgId
+        assert retry.status == 200
+        assert "姓名" in retry.text and "抱歉" not in retry.text
+        stored = db.scalars(select(Delivery).where(Delivery.wechat_msg_id == 42001)).one()
+        assert stored.status == "handled"
+
+    def test_a_connection_lost_inside_the_handler_is_503_not_500(self, wechat, monkeypatch, db):
+        def cut_off(message, state):
+            raise PendingRollbackError("connection was closed; roll back first")
+
+        monkeypatch.setattr(handlers, "route", lambda message, state: cut_off)
+        answer = wechat.deliver(wechat.text_xml("o_worker", "你好", msg_id=42002))
+        assert answer.status == 503
+        assert db.scalar(select(Delivery.id)) is None
+
+    def test_our_own_errors_are_still_recorded_as_failed(self, wechat, monkeypatch, db):
+        def data_bug(message, state):
+            raise DataError("INSERT …", {}, Exception("value too long"))  # our code's bug
+
+        monkeypatch.setattr(handlers, "route", lambda message, state: data_bug)
+        answer = wechat.deliver(wechat.text_xml("o_worker", "你好", msg_id=42003))
+        assert answer.status == 200 and "抱歉" in answer.text
+        assert db.scalars(select(Delivery)).one().status == "failed"
+
+    def test_a_deferred_delivery_is_tried_again_in_place(self, app, monkeypatch):
+        """Once the webhook has answered "success", no retry comes from WeChat."""
+        runtime = app.extensions["unionbot"]
+        handoff = Handoff()
+        assert handoff.abandon()  # the budget ran out before the handler finished
+        failures = [_lock_timeout()]
+
+        def handle(message, state):
+            if failures:
+                raise failures.pop()
+            return [Text("好的")]
+
+        monkeypatch.setattr(intake, "DEFERRED_BACKOFF_SECONDS", 0)
+        inbound = Inbound(openid="o_worker", kind="text", sent_at=utcnow(), text="你好", msg_id=9)
+        replies = intake.receive(
+            runtime.session_factory,
+            runtime.settings,
+            runtime.flows,
+            inbound,
+            "m:o_worker:9",
+            handle,
+            handoff,
+        )
+        assert replies == []  # it went to the outbox instead
+        with runtime.session_factory() as session:
+            queued = session.scalars(select(OutboxMessage)).one()
+            assert queued.payload["text"] == "好的"
+
+    def test_a_real_lock_timeout_on_postgresql(self, app, wechat):
+        """Another transaction holds the worker's draft row; the handler's write times out."""
+        runtime = app.extensions["unionbot"]
+        if runtime.engine.dialect.name != "postgresql":
+            pytest.skip("lock_timeout is PostgreSQL's")
+        wechat.send_text("o_worker", "帮扶")
+        assert "同意" in wechat.send_text("o_worker", "1").text
+        event.listen(runtime.engine, "connect", _short_lock_timeout)
+        runtime.engine.dispose()  # new connections, with the timeout
+        body = wechat.text_xml("o_worker", "同意", msg_id=42004)
+        try:
+            with runtime.engine.connect() as holder:
+                holder.execute(text("SELECT 1 FROM conversations FOR UPDATE"))
+                assert wechat.deliver(body).status == 503
+                holder.rollback()
+            retry = wechat.deliver(body)
+        finally:
+            event.remove(runtime.engine, "connect", _short_lock_timeout)
+            runtime.engine.dispose()
+        assert retry.status == 200 and "姓名" in retry.text
+
+
+def _short_lock_timeout(dbapi_connection, _record) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '300ms'")
+    dbapi_connection.commit()

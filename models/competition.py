@@ -172,3 +172,37 @@ def unreminded_entrants(session: Session, code: str, season: int) -> list[Compet
             )
         )
     )
+
+
+def standing_counts(session: Session) -> dict[tuple[str, int, str], int]:
+    """Confirmed and waitlisted entries per (competition code, season, status)."""
+    rows = session.execute(
+        select(
+            CompetitionEntry.competition_code,
+            CompetitionEntry.season,
+            CompetitionEntry.status,
+            func.count(),
+        )
+        .where(CompetitionEntry.status.in_((CONFIRMED, WAITLISTED)))
+        .group_by(
+            CompetitionEntry.competition_code, CompetitionEntry.season, CompetitionEntry.status
+        )
+    )
+    return {(code, season, status): count for code, season, status, count in rows}
+
+
+def entrants(session: Session, code: str, season: int) -> list[tuple[CompetitionEntry, int | None]]:
+    """Confirmed entrants in sign-up order, then the waitlist in the order it is promoted,
+    each with its place on the waitlist (None for a confirmed entrant)."""
+    confirmed = session.scalars(
+        select(CompetitionEntry)
+        .where(
+            CompetitionEntry.competition_code == code,
+            CompetitionEntry.season == season,
+            CompetitionEntry.status == CONFIRMED,
+        )
+        .order_by(CompetitionEntry.created_at, CompetitionEntry.id)
+    )
+    rows: list[tuple[CompetitionEntry, int | None]] = [(entry, None) for entry in confirmed]
+    rows += [(entry, position) for position, entry in enumerate(waitlist(session, code, season), 1)]
+    return rows

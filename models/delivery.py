@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, delete, select
+from sqlalchemy import ForeignKey, String, Text, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, created_at, openid_str
@@ -50,6 +50,14 @@ def find_delivery(session: Session, dedupe_key: str) -> Delivery | None:
 
 def recent_deliveries(session: Session, limit: int = 50) -> list[Delivery]:
     return list(session.scalars(select(Delivery).order_by(Delivery.id.desc()).limit(limit)))
+
+
+def count_deliveries(session: Session, status: str | None = None) -> int:
+    """Stored deliveries, all of them or only those with ``status``."""
+    query = select(func.count()).select_from(Delivery)
+    if status is not None:
+        query = query.where(Delivery.status == status)
+    return session.scalar(query) or 0
 
 
 def transcript(session: Session, follower_id: int, limit: int = 200) -> list[Delivery]:

@@ -9,6 +9,7 @@ enqueued twice (a retried job, a double click) exists once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, func, or_, select
@@ -179,3 +180,17 @@ def count_by_status(session: Session) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
     return dict(rows.all())
+
+
+def messages_with_status(
+    session: Session, statuses: Iterable[str], limit: int = 200
+) -> list[OutboxMessage]:
+    """The newest ``limit`` messages in any of ``statuses``."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.status.in_(list(statuses)))
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )

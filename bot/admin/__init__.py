@@ -1,4 +1,9 @@
-"""The staff admin: sign-in (Flask-Login, CSRF through Flask-WTF) and the views behind it."""
+"""The staff admin: sign-in (Flask-Login, CSRF through Flask-WTF) and the views behind it.
+
+One module per topic; each registers its routes on the blueprint in
+:mod:`bot.admin.common` when it is imported, so the imports below are what
+puts a page in the admin. A new route module must be added here.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,18 @@ from flask import Flask
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
-from bot.admin import applications, catalogue, handoffs, views  # noqa: F401 (their routes)
-from bot.admin.views import bp
+# Imported for their routes (they register on ``bp`` at import).
+from bot.admin import (  # noqa: F401
+    applications,
+    competitions,
+    dashboard,
+    handoffs,
+    outbox,
+    programmes,
+    signin,
+    transcripts,
+)
+from bot.admin.common import actor_label, bp, local_time
 from models.masking import mask_text
 from models.staff import StaffUser
 
@@ -22,13 +37,13 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> StaffUser | None:
-        return views.load_staff(user_id)
+        return signin.load_staff(user_id)
 
     login_manager.init_app(app)
     csrf.init_app(app)
     # WeChat cannot send a CSRF token; its requests are authenticated by signature.
     csrf.exempt("bot.webhook.deliver")
     app.jinja_env.filters["masked"] = mask_text
-    app.jinja_env.filters["local_time"] = views.local_time
-    app.jinja_env.filters["actor"] = applications.actor_label
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["actor"] = actor_label
     app.register_blueprint(bp)

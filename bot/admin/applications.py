@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask import session as cookie
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from bot.admin.views import bp
+from bot.admin.common import bp, can_edit, require_editor, runtime, staff_actor
 from models.aid import (
     NEEDS_INFO,
     REJECTED,
@@ -49,7 +49,6 @@ PER_PAGE = 50
 SENSITIVE_KINDS = frozenset({"id_number", "phone", "bank_card"})
 # The worker must be told why: these notices quote the comment.
 COMMENT_REQUIRED = frozenset({NEEDS_INFO, REJECTED})
-DECIDING_ROLES = frozenset({"admin", "reviewer"})
 # Served inline; anything else is a download, so a stored file can never run as a page here.
 INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 REVEAL_KEY = "aid_reveal"
@@ -83,21 +82,6 @@ class AnswerRow:
     shown: str
     sensitive: bool  # masked, with a reveal button
     revealed: bool  # shown unmasked on this render
-
-
-def _runtime():
-    return current_app.extensions["unionbot"]
-
-
-def staff_actor() -> str:
-    return f"staff:{current_user.username}"
-
-
-def actor_label(actor: str) -> str:
-    """``staff:wang`` → ``工作人员 wang``; ``worker`` → ``职工``."""
-    if actor.startswith("staff:"):
-        return f"工作人员 {actor.removeprefix('staff:')}"
-    return {"worker": "职工", "system": "系统"}.get(actor, actor)
 
 
 def staff_choices(status: str) -> list[tuple[str, str]]:
@@ -170,7 +154,7 @@ def applications():
     status = request.args.get("status", "")
     programme = request.args.get("programme", "")
     page = max(request.args.get("page", 1, type=int), 1)
-    with _runtime().session_factory() as session:
+    with runtime().session_factory() as session:
         listed = programmes(session, active_only=False)
         statuses = (
             UNDECIDED
@@ -224,7 +208,7 @@ def _render_detail(
         field_labels={f.key: f.label for f in _fields(application.programme)},
         form=form,
         reveal_form=RevealForm(formdata=None),
-        can_decide=current_user.role in DECIDING_ROLES,
+        can_decide=can_edit(),
     )
 
 
@@ -232,7 +216,7 @@ def _render_detail(
 @login_required
 def application(reference: str):
     marker = cookie.pop(REVEAL_KEY, None)
-    with serialised(_runtime().session_factory) as session, session.begin():
+    with serialised(runtime().session_factory) as session, session.begin():
         found = _get_or_404(session, reference)
         revealed = marker[1] if marker and marker[0] == found.reference else None
         return _render_detail(session, found, revealed=revealed)
@@ -245,7 +229,7 @@ def reveal(reference: str):
     form = RevealForm()
     if not form.validate_on_submit():
         abort(400)
-    with serialised(_runtime().session_factory) as session, session.begin():
+    with serialised(runtime().session_factory) as session, session.begin():
         found = _get_or_404(session, reference)
         key = form.field.data
         if key not in sensitive_keys(found.programme, found.answers):
@@ -260,10 +244,9 @@ def reveal(reference: str):
 @login_required
 def decide(reference: str):
     """Move the application on, tell the worker, and record the decision."""
-    if current_user.role not in DECIDING_ROLES:
-        abort(403)
-    runtime = _runtime()
-    with serialised(runtime.session_factory) as session, session.begin():
+    require_editor()
+    app_runtime = runtime()
+    with serialised(app_runtime.session_factory) as session, session.begin():
         found = _get_or_404(session, reference, lock=True)
         form = DecisionForm()
         if not form.validate_on_submit():
@@ -279,7 +262,7 @@ def decide(reference: str):
                 "可能已有其他人处理过，请查看最新状态。"
             )
         else:
-            notified = notify_status(session, found, event, runtime.settings.union.hotline)
+            notified = notify_status(session, found, event, app_runtime.settings.union.hotline)
             change = f"{from_status}→{to_status}"
             audit(session, staff_actor(), "transition", found.reference, change)
             told = "已通知职工。" if notified else "未能通知职工（找不到其关注记录），请电话联系。"
@@ -293,7 +276,7 @@ def decide(reference: str):
 @login_required
 def proof(reference: str, proof_id: int):
     """A downloaded proof photo, to signed-in staff only; each opening is audited."""
-    with serialised(_runtime().session_factory) as session, session.begin():
+    with serialised(runtime().session_factory) as session, session.begin():
         found = _get_or_404(session, reference)
         item = session.get(ApplicationProof, proof_id)
         if item is None or item.application_id != found.id:
@@ -301,7 +284,7 @@ def proof(reference: str, proof_id: int):
         media = find_media(session, item.media_id)
         if media is None:
             abort(404)  # not downloaded yet
-        root = Path(_runtime().settings.outbox.media_dir).resolve()
+        root = Path(runtime().settings.outbox.media_dir).resolve()
         path = (root / media.path).resolve()
         if not path.is_relative_to(root) or not path.is_file():
             abort(404)

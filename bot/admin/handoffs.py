@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from bot.admin.applications import staff_actor
-from bot.admin.views import bp
+from bot.admin.common import bp, runtime, staff_actor
 from models.audit import audit
 from models.base import utcnow
 from models.database import serialised
@@ -18,14 +17,10 @@ class DoneForm(FlaskForm):
     """Only the CSRF token: marking a request handled is one click."""
 
 
-def _sessions():
-    return current_app.extensions["unionbot"].session_factory
-
-
 @bp.get("/handoffs")
 @login_required
 def handoffs():
-    with _sessions()() as session:
+    with runtime().session_factory() as session:
         return render_template(
             "admin/handoffs.html",
             waiting=open_handoffs(session),
@@ -39,7 +34,7 @@ def handoffs():
 def handoff_done(request_id: int):
     if not DoneForm().validate_on_submit():
         abort(400)
-    with serialised(_sessions()) as session, session.begin():
+    with serialised(runtime().session_factory) as session, session.begin():
         request = session.get(HandoffRequest, request_id)
         if request is None:
             abort(404)

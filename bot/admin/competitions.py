@@ -1,8 +1,8 @@
-"""What the union offers, as staff keep it: competitions with their entrants, and aid programmes.
+"""Competitions as staff keep them: the list, one competition with its entrants, edits and
+cancellations.
 
 Staff change a competition's window, event, places and results, and cancel an
-entry for a worker who phones in; staff change a programme's window, summary
-and whether it takes applications. Each change is written to the audit log
+entry for a worker who phones in. Each change is written to the audit log
 with the names of the fields changed (never their values).
 
 A staff cancellation goes through :func:`models.waitlist.cancel_entry`,
@@ -17,17 +17,25 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length, ValidationError
 
-from bot.admin.applications import DECIDING_ROLES, staff_actor
-from bot.admin.views import bp
-from models.aid import AidProgramme, programmes, quota_usage
+from bot.admin.common import (
+    MAX_PLACES,
+    WindowForm,
+    bp,
+    can_edit,
+    changed_words,
+    require_editor,
+    runtime,
+    save_changes,
+    staff_actor,
+    window_data,
+)
 from models.audit import audit, audit_trail
 from models.base import utcnow
 from models.competition import (
@@ -38,16 +46,16 @@ from models.competition import (
     CompetitionEntry,
     competitions,
     count_entries,
+    entrants,
     event_day,
     lock_competition,
-    waitlist,
+    standing_counts,
 )
 from models.database import serialised
 from models.follower import Follower
 from models.masking import mask_name, mask_phone, mask_text
 from models.waitlist import cancel_entry, promote_waitlist
-from models.windows import local_today as local_day
-from models.windows import parse_month_day, window_on, window_status, window_words
+from models.windows import local_today, parse_month_day, window_on, window_status, window_words
 
 KIND_LABELS = {
     "trade": "技能竞赛",
@@ -56,22 +64,6 @@ KIND_LABELS = {
     "online": "网上练兵",
     "nomination": "工匠推选",
 }
-# Column names as staff read them, for the audit trail shown on the page.
-FIELD_LABELS = {
-    "opens": "报名开始",
-    "closes": "报名截止",
-    "event_on": "比赛日期",
-    "event_time": "比赛时间",
-    "place": "地点",
-    "capacity": "名额",
-    "per_unit": "每单位限报",
-    "active": "启用",
-    "results": "比赛结果",
-    "summary": "简介",
-    "definition": "各点名额",
-}
-# Far above any county contest, well inside a 32-bit integer column.
-MAX_PLACES = 100_000
 
 CLOCK = re.compile(r"(\d{1,2})\s*[:：]\s*(\d{2})")
 
@@ -98,42 +90,7 @@ def parse_places(value: str) -> int | None:
     return int(text)
 
 
-def local_today() -> dt.date:
-    return local_day(utcnow())
-
-
 # --- forms ---------------------------------------------------------------------
-
-
-class WindowForm(FlaskForm):
-    """A yearly window (or all year) and whether the item is in use."""
-
-    all_year = BooleanField("全年（不限时间）")
-    opens = StringField("开始日期")
-    closes = StringField("截止日期")
-    active = BooleanField("启用")
-
-    def _window_day(self, field, label: str) -> None:
-        if self.all_year.data:
-            field.data = None
-            return
-        if not (field.data or "").strip():
-            raise ValidationError(f"请填写{label}（月-日，例如 11-01），或勾选“全年”。")
-        parsed = parse_month_day(field.data)
-        if parsed is None:
-            raise ValidationError(
-                f"{label}“{field.data.strip()}”不是有效的日期，请按 月-日 填写，例如 11-01。"
-            )
-        field.data = parsed
-
-    def validate_opens(self, field) -> None:
-        self._window_day(field, "开始日期")
-
-    def validate_closes(self, field) -> None:
-        self._window_day(field, "截止日期")
-
-    def window_values(self) -> dict[str, Any]:
-        return {"opens": self.opens.data, "closes": self.closes.data, "active": self.active.data}
 
 
 class CompetitionForm(WindowForm):
@@ -200,78 +157,13 @@ class CompetitionForm(WindowForm):
         }
 
 
-class ProgrammeForm(WindowForm):
-    summary = TextAreaField(
-        "简介（申请对象，职工查看项目时显示）",
-        validators=[
-            DataRequired("请填写简介。"),
-            Length(max=1000, message="简介不能超过1000字"),
-        ],
-    )
-
-    limits = TextAreaField("各领取点名额（每行一个：地点 数量）")
-
-    def __init__(self, *args: Any, definition: dict[str, Any], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.definition = definition
-
-    @property
-    def quota(self) -> dict[str, Any] | None:
-        return self.definition.get("quota")
-
-    def validate_limits(self, field) -> None:
-        if self.quota:
-            field.parsed = parse_limits(field.data or "", self.quota["limits"])
-
-    def values(self) -> dict[str, Any]:
-        values = {**self.window_values(), "summary": self.summary.data.strip()}
-        if self.quota:
-            quota = {**self.quota, "limits": self.limits.parsed}
-            values["definition"] = {**self.definition, "quota": quota}
-        return values
-
-
-def limits_text(limits: dict[str, int]) -> str:
-    return "\n".join(f"{choice} {limit}" for choice, limit in limits.items())
-
-
-def parse_limits(text: str, current: dict[str, int]) -> dict[str, int]:
-    """``地点 数量`` per line for the places ``current`` knows; a place left out keeps its
-    limit (places themselves are the form's choices and are not renamed here)."""
-    limits = dict(current)
-    for number, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        match = re.fullmatch(r"(.+?)[\s=:：]+(\d+)", line)
-        if match is None:
-            raise ValidationError(f"第{number}行应为“地点 数量”，例如“合德镇户外劳动者驿站 200”")
-        place, limit = match.group(1).strip(), int(match.group(2))
-        if place not in current:
-            raise ValidationError(f"第{number}行：没有“{place}”这个地点")
-        if limit > MAX_PLACES:
-            raise ValidationError(f"第{number}行：名额不能超过{MAX_PLACES}")
-        limits[place] = limit
-    return limits
-
-
 class CancelForm(FlaskForm):
     """Nothing but the CSRF token: the entry is in the URL."""
 
 
-def _window_data(item: Competition | AidProgramme) -> dict[str, Any]:
-    all_year = not item.opens or not item.closes
-    return {
-        "all_year": all_year,
-        "opens": "" if all_year else item.opens,
-        "closes": "" if all_year else item.closes,
-        "active": item.active,
-    }
-
-
 def competition_form_data(competition: Competition) -> dict[str, Any]:
     return {
-        **_window_data(competition),
+        **window_data(competition),
         "event_on": competition.event_on or "",
         "event_time": competition.event_time,
         "place": competition.place,
@@ -281,50 +173,7 @@ def competition_form_data(competition: Competition) -> dict[str, Any]:
     }
 
 
-def programme_form_data(programme: AidProgramme) -> dict[str, Any]:
-    quota = programme.definition.get("quota")
-    limits = limits_text(quota["limits"]) if quota else ""
-    return {**_window_data(programme), "summary": programme.summary, "limits": limits}
-
-
-def apply_changes(item: Any, values: dict[str, Any]) -> list[str]:
-    """Set what differs; return the names of the columns changed."""
-    changed = [name for name, value in values.items() if getattr(item, name) != value]
-    for name in changed:
-        setattr(item, name, values[name])
-    return changed
-
-
-# --- views: shared -------------------------------------------------------------
-
-
-def _runtime():
-    return current_app.extensions["unionbot"]
-
-
-def can_edit() -> bool:
-    return current_user.role in DECIDING_ROLES
-
-
-def _require_editor() -> None:
-    if not can_edit():
-        abort(403)
-
-
-def save_changes(session: Session, item, form: WindowForm) -> tuple[list[str], str]:
-    """Apply the form to ``item``, audit what changed, and say so in Chinese."""
-    changed = apply_changes(item, form.values())
-    if changed:
-        audit(session, staff_actor(), "edit", item.code, ",".join(changed))
-    message = f"已保存：{changed_words(','.join(changed))}。" if changed else "没有修改。"
-    return changed, message
-
-
-def changed_words(detail: str) -> str:
-    return "、".join(FIELD_LABELS.get(name, name) for name in detail.split(",") if name)
-
-
-# --- competitions --------------------------------------------------------------
+# --- rows as the pages show them -----------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -359,22 +208,6 @@ def event_words(competition: Competition, season: int) -> str:
     return f"{day.year}年{day.month}月{day.day}日 {competition.event_time}"
 
 
-def _counts(session: Session) -> dict[tuple[str, int, str], int]:
-    rows = session.execute(
-        select(
-            CompetitionEntry.competition_code,
-            CompetitionEntry.season,
-            CompetitionEntry.status,
-            func.count(),
-        )
-        .where(CompetitionEntry.status.in_((CONFIRMED, WAITLISTED)))
-        .group_by(
-            CompetitionEntry.competition_code, CompetitionEntry.season, CompetitionEntry.status
-        )
-    )
-    return {(code, season, status): count for code, season, status, count in rows}
-
-
 def _get_competition(session: Session, code: str, lock: bool = False) -> Competition:
     competition = lock_competition(session, code) if lock else session.get(Competition, code)
     if competition is None:
@@ -396,31 +229,15 @@ def entrant_row(entry: CompetitionEntry, position: int | None) -> EntrantRow:
     )
 
 
-def entrants(session: Session, code: str, season: int) -> list[EntrantRow]:
-    """Confirmed entrants in sign-up order, then the waitlist in the order it is promoted."""
-    confirmed = session.scalars(
-        select(CompetitionEntry)
-        .where(
-            CompetitionEntry.competition_code == code,
-            CompetitionEntry.season == season,
-            CompetitionEntry.status == CONFIRMED,
-        )
-        .order_by(CompetitionEntry.created_at, CompetitionEntry.id)
-    )
-    rows = [entrant_row(entry, None) for entry in confirmed]
-    rows += [
-        entrant_row(entry, position)
-        for position, entry in enumerate(waitlist(session, code, season), 1)
-    ]
-    return rows
+# --- views ---------------------------------------------------------------------
 
 
 @bp.get("/competitions")
 @login_required
 def competition_list():
-    today = local_today()
-    with _runtime().session_factory() as session:
-        counts = _counts(session)
+    today = local_today(utcnow())
+    with runtime().session_factory() as session:
+        counts = standing_counts(session)
         rows = []
         for competition in competitions(session, active_only=False):
             season = season_of(competition, today)
@@ -440,9 +257,12 @@ def competition_list():
 
 
 def _render_competition(session: Session, competition: Competition, form: CompetitionForm):
-    today = local_today()
+    today = local_today(utcnow())
     season = season_of(competition, today)
-    rows = entrants(session, competition.code, season)
+    rows = [
+        entrant_row(entry, position)
+        for entry, position in entrants(session, competition.code, season)
+    ]
     return render_template(
         "admin/competition.html",
         competition=competition,
@@ -464,7 +284,7 @@ def _render_competition(session: Session, competition: Competition, form: Compet
 @bp.get("/competitions/<code>")
 @login_required
 def competition(code: str):
-    with _runtime().session_factory() as session:
+    with runtime().session_factory() as session:
         found = _get_competition(session, code)
         form = CompetitionForm(formdata=None, data=competition_form_data(found))
         return _render_competition(session, found, form)
@@ -474,8 +294,8 @@ def competition(code: str):
 @login_required
 def edit_competition(code: str):
     """Save the competition's settings; a smaller capacity never cancels anyone."""
-    _require_editor()
-    with serialised(_runtime().session_factory) as session, session.begin():
+    require_editor()
+    with serialised(runtime().session_factory) as session, session.begin():
         # Under the row lock sign-ups take: places are never counted against half an edit.
         found = _get_competition(session, code, lock=True)
         form = CompetitionForm()
@@ -483,7 +303,7 @@ def edit_competition(code: str):
             return _render_competition(session, found, form), 400
         changed, message = save_changes(session, found, form)
         if "capacity" in changed:
-            season = season_of(found, local_today())
+            season = season_of(found, local_today(utcnow()))
             moved = promote_waitlist(session, found, season, utcnow())
             if moved:
                 message += f"名额增加，候补的{len(moved)}人已按顺序递补并收到通知。"
@@ -496,11 +316,10 @@ def edit_competition(code: str):
 @login_required
 def cancel_competition_entry(code: str, entry_id: int):
     """Cancel an entry for a worker who asked by phone; the first waiting takes the place."""
-    _require_editor()
+    require_editor()
     if not CancelForm().validate_on_submit():
         abort(400)
-    runtime = _runtime()
-    with serialised(runtime.session_factory) as session, session.begin():
+    with serialised(runtime().session_factory) as session, session.begin():
         # Lock first, then read the entry: a cancel in the chat cannot interleave.
         found = _get_competition(session, code, lock=True)
         entry = session.get(CompetitionEntry, entry_id, populate_existing=True)
@@ -523,70 +342,3 @@ def cancel_competition_entry(code: str, entry_id: int):
             audit(session, staff_actor(), "cancel", found.code, detail)
     flash(message)  # after the commit: a failed commit must not announce a cancellation
     return redirect(url_for("admin.competition", code=code))
-
-
-# --- aid programmes ------------------------------------------------------------
-
-
-@bp.get("/programmes")
-@login_required
-def programme_list():
-    today = local_today()
-    with _runtime().session_factory() as session:
-        rows = [
-            (
-                programme,
-                window_words(programme.opens, programme.closes),
-                window_status(programme.opens, programme.closes, today),
-            )
-            for programme in programmes(session, active_only=False)
-        ]
-        return render_template("admin/programmes.html", rows=rows)
-
-
-def _get_programme(session: Session, code: str, lock: bool = False) -> AidProgramme:
-    programme = session.get(AidProgramme, code, with_for_update=True if lock else None)
-    if programme is None:
-        abort(404)
-    return programme
-
-
-def _render_programme(session: Session, programme: AidProgramme, form: ProgrammeForm):
-    return render_template(
-        "admin/programme.html",
-        programme=programme,
-        window=window_words(programme.opens, programme.closes),
-        window_now=window_status(programme.opens, programme.closes, local_today()),
-        form=form,
-        can_edit=can_edit(),
-        trail=audit_trail(session, programme.code),
-        changed_words=changed_words,
-        quota=quota_usage(session, programme, programme.window(local_today()).season),
-        unit=programme.definition.get("quota", {}).get("unit", ""),
-    )
-
-
-@bp.get("/programmes/<code>")
-@login_required
-def programme(code: str):
-    with _runtime().session_factory() as session:
-        found = _get_programme(session, code)
-        form = ProgrammeForm(
-            formdata=None, data=programme_form_data(found), definition=found.definition
-        )
-        return _render_programme(session, found, form)
-
-
-@bp.post("/programmes/<code>")
-@login_required
-def edit_programme(code: str):
-    _require_editor()
-    with serialised(_runtime().session_factory) as session, session.begin():
-        found = _get_programme(session, code, lock=True)
-        form = ProgrammeForm(definition=found.definition)
-        if not form.validate_on_submit():
-            return _render_programme(session, found, form), 400
-        _, message = save_changes(session, found, form)
-        code = found.code
-    flash(message)
-    return redirect(url_for("admin.programme", code=code))

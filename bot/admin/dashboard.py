@@ -1,0 +1,34 @@
+"""The admin's front page: counts, open alerts, the outbox at a glance and recent messages."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import login_required
+
+from bot.admin.common import bp, runtime
+from models.aid import count_undecided
+from models.alerts import open_alerts
+from models.delivery import count_deliveries, recent_deliveries
+from models.follower import count_subscribed
+from models.outbox import count_by_status
+
+
+@bp.get("/")
+@login_required
+def index():
+    with runtime().session_factory() as session:
+        counts = {
+            "followers": count_subscribed(session),
+            "messages": count_deliveries(session),
+            "failed": count_deliveries(session, status="failed"),
+        }
+        deliveries = recent_deliveries(session)
+        undecided = count_undecided(session)
+        return render_template(
+            "admin/index.html",
+            counts=counts,
+            undecided=undecided,
+            deliveries=deliveries,
+            alerts=open_alerts(session),
+            outbox=count_by_status(session),
+        )

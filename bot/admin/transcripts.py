@@ -1,0 +1,22 @@
+"""Followers' transcripts: what one worker sent and was sent, masked as staff read it."""
+
+from __future__ import annotations
+
+from flask import abort, render_template
+from flask_login import login_required
+
+from bot.admin.common import bp, runtime
+from models.delivery import transcript
+from models.follower import Follower
+
+
+@bp.get("/followers/<int:follower_id>")
+@login_required
+def follower_transcript(follower_id: int):
+    with runtime().session_factory() as session:
+        follower = session.get(Follower, follower_id)
+        if follower is None:
+            abort(404)
+        return render_template(
+            "admin/transcript.html", follower=follower, deliveries=transcript(session, follower_id)
+        )

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import pytest
+import requests
 import xmltodict
+from sqlalchemy import func, select
 
+from bot.config import load_settings
+from bot.simulator import FlaskTransport, Simulator
 from bot.wechat.protocol import sign
 from models import Delivery
-from tests.conftest import AES_KEY, TOKEN, simulator_for
+from tests.conftest import AES_KEY, TOKEN, free_port, simulator_for
 
 
 def verification_params(token=TOKEN, timestamp=None, echostr="echo-1234"):
@@ -112,6 +119,92 @@ class TestHostileBodies:
         body = wechat.text_xml("o_worker", "长" * 30_000)  # ~90 KiB of UTF-8
         assert wechat.deliver(body).status == 413
         assert db.query(Delivery).count() == 0
+
+    def test_chunked_body_over_the_limit_is_413_under_gunicorn(self, wechat, tmp_path):
+        """gunicorn hands a chunked body over with no Content-Length; werkzeug's stream
+        then stopped at the limit without a word, and the cut body was refused as
+        malformed XML (400) instead of 413."""
+        port = free_port()
+        env = {**os.environ, "UNIONBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}"}
+        env.pop("UNIONBOT_CONFIG", None)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--no-control-socket",
+                "-w",
+                "1",
+                "-b",
+                f"127.0.0.1:{port}",
+                "bot:create_app()",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    requests.get(f"{base}/healthz", timeout=5)
+                    break
+                except requests.RequestException:
+                    time.sleep(0.1)
+            demo = load_settings(env={}).wechat
+            params, body = Simulator(demo, FlaskTransport(None)).signed_params(
+                wechat.text_xml("o_worker", "长" * 30_000)
+            )
+            chunks = (body[i : i + 8192] for i in range(0, len(body), 8192))
+            answer = requests.post(f"{base}/wechat", params=params, data=chunks, timeout=10)
+        finally:
+            server.terminate()
+            server.wait(10)
+        assert answer.status_code == 413
+
+
+HEAD = "<ToUserName>gh_x</ToUserName>"
+SIGNED_BUT_MALFORMED = {
+    "openid longer than the column": f"<FromUserName>{'o' * 65}</FromUserName>"
+    "<MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId>",
+    "MsgId beyond a bigint": "<FromUserName>o_w</FromUserName><MsgType>text</MsgType>"
+    f"<Content>hi</Content><MsgId>{2**64}</MsgId>",
+    "MsgId not a number": "<FromUserName>o_w</FromUserName><MsgType>text</MsgType>"
+    "<Content>hi</Content><MsgId>12ab</MsgId>",
+    "CreateTime far in the future": "<FromUserName>o_w</FromUserName><MsgType>text</MsgType>"
+    "<Content>hi</Content><MsgId>2</MsgId><CreateTime>9999999999999</CreateTime>",
+    "Content with an attribute": "<FromUserName>o_w</FromUserName><MsgType>text</MsgType>"
+    '<Content lang="zh">hi</Content><MsgId>3</MsgId>',
+    "Content twice": "<FromUserName>o_w</FromUserName><MsgType>text</MsgType>"
+    "<Content>a</Content><Content>b</Content><MsgId>4</MsgId>",
+    "Content with children": "<FromUserName>o_w</FromUserName><MsgType>text</MsgType>"
+    "<Content><b>hi</b></Content><MsgId>5</MsgId>",
+    "nesting 5,000 deep": "<FromUserName>o_w</FromUserName><MsgType>text</MsgType>"
+    "<Content>hi</Content><MsgId>6</MsgId>" + "<a>" * 5000 + "x" + "</a>" * 5000,
+    "EventKey over 128 characters": "<FromUserName>o_w</FromUserName><MsgType>event</MsgType>"
+    f"<Event>CLICK</Event><EventKey>{'K' * 129}</EventKey>",
+    "MsgType over 32 characters": f"<FromUserName>o_w</FromUserName><MsgType>{'t' * 33}</MsgType>",
+    "MediaId with an attribute": "<FromUserName>o_w</FromUserName><MsgType>image</MsgType>"
+    '<MediaId a="1">M</MediaId><MsgId>7</MsgId>',
+}
+
+
+class TestSignedButMalformed:
+    """Signed with our token, so past the 403 checks, yet not what WeChat sends: 400 with
+    the field named, and nothing stored (each once became a 500)."""
+
+    @pytest.mark.parametrize("body", SIGNED_BUT_MALFORMED.values(), ids=SIGNED_BUT_MALFORMED)
+    def test_refused_with_400_and_nothing_stored(self, wechat, db, body):
+        answer = wechat.deliver(f"<xml>{HEAD}{body}</xml>".encode())
+        assert answer.status == 400
+        assert db.scalar(select(func.count()).select_from(Delivery)) == 0
+
+    def test_a_merely_unknown_message_type_gets_a_polite_reply(self, wechat):
+        body = f"<xml>{HEAD}<FromUserName>o_w</FromUserName><MsgType>hologram</MsgType>"
+        answer = wechat.deliver((body + "<MsgId>8</MsgId></xml>").encode())
+        assert answer.status == 200 and answer.text
 
 
 class TestRepliesStayWellFormed:

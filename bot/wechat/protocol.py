@@ -22,6 +22,7 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 
 from bot.config import WeChatSettings
+from bot.wechat.fields import Malformed, check_fields
 
 # DOCTYPE and entity declarations have no place in WeChat's XML; refusing them
 # before the parser runs rules out XXE and entity expansion (billion laughs).
@@ -115,6 +116,10 @@ def read_callback(settings: WeChatSettings, args: dict[str, str], body: bytes) -
         fields.get("FromUserName"), str
     ):
         raise Rejected(400, "missing MsgType or FromUserName")
+    try:
+        check_fields(fields)
+    except Malformed as problem:
+        raise Rejected(400, str(problem)) from None
     try:
         message = parse_message(body)
     except Exception:

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from handlers.benefit_matcher import CONFIDENT, match  # noqa: E402
-from handlers.text import fold  # noqa: E402
 from handlers.intents import GENERIC_AID, GENERIC_CONTEST, match_aliases  # noqa: E402
+from handlers.text import fold  # noqa: E402
 from models.aid import AidProgramme  # noqa: E402
 from models.benefit import Benefit  # noqa: E402
 from models.competition import Competition  # noqa: E402

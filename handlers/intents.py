@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TypeVar
 
 from handlers import aid, applications, benefits, competitions, menu
-from handlers.text import fold
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
+from handlers.text import fold
 from models.aid import AidProgramme, programmes
 from models.competition import Competition
 from models.competition import competitions as all_competitions

@@ -25,6 +25,9 @@ class Benefit(Base):
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The data file's values as the last sync applied them (models.data_sync): a value
+    # still equal to its snapshot is the file's to update; one that differs is staff's.
+    synced: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 def benefits(session: Session, active_only: bool = True) -> list[Benefit]:

@@ -1,12 +1,17 @@
 """Data every install starts with (aid programmes, competitions, benefits) and the demo's extras.
 
-Idempotent: running it again adds what is missing and leaves what staff
-changed alone (only the demo password is reset).
+The catalogue comes from the data files in ``models/data`` (or another directory with
+the same files). :func:`seed_catalogue` adds the rows the database lacks and brings the
+file's changes to the rows it has, keeping what staff changed (:mod:`models.data_sync`
+says how it tells the two apart). Running it again changes nothing.
 """
 
 from __future__ import annotations
 
+import copy
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +23,7 @@ from models.aid import AidProgramme, person_hash
 from models.base import Base, utcnow
 from models.benefit import Benefit
 from models.competition import CONFIRMED, Competition, CompetitionEntry
+from models.data_sync import RowSync, sync_row
 from models.staff import upsert_staff
 from models.windows import window_on
 
@@ -35,11 +41,11 @@ def _read(path: Path) -> dict[str, Any]:
 def load_entries(path: Path, table: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
     """The ``table`` entries of ``path``, split into model columns and a ``definition``.
 
-    Each entry lists field keys; they are resolved from ``fields.toml`` so a
-    question is written once however many forms ask it.
+    Each entry lists field keys; they are resolved from the ``fields.toml`` beside
+    ``path`` so a question is written once however many forms ask it.
     """
     data = _read(path)
-    library = _read(DATA / "fields.toml")["fields"]
+    library = _read(path.with_name("fields.toml"))["fields"]
     entries = []
     for entry in data[table]:
         unknown = [key for key in entry["fields"] if key not in library]
@@ -51,16 +57,6 @@ def load_entries(path: Path, table: str, columns: tuple[str, ...]) -> list[dict[
         row = {k: v for k, v in entry.items() if k in columns}
         entries.append({**row, "definition": definition})
     return entries
-
-
-def _add_missing(session: Session, model: type[Base], entries: list[dict[str, Any]]) -> int:
-    added = 0
-    for entry in entries:
-        if session.get(model, entry["code"]) is None:
-            session.add(model(**entry))
-            added += 1
-    session.flush()
-    return added
 
 
 PROGRAMME_COLUMNS = ("code", "name", "summary", "opens", "closes", "position")
@@ -79,20 +75,6 @@ COMPETITION_COLUMNS = (
     "team",
     "position",
 )
-
-
-def seed_programmes(session: Session) -> int:
-    """Add the aid programmes the database lacks; return how many were added."""
-    entries = load_entries(DATA / "aid_programmes.toml", "programmes", PROGRAMME_COLUMNS)
-    return _add_missing(session, AidProgramme, entries)
-
-
-def seed_competitions(session: Session) -> int:
-    """Add the competitions the database lacks; return how many were added."""
-    entries = load_entries(DATA / "competitions.toml", "competitions", COMPETITION_COLUMNS)
-    return _add_missing(session, Competition, entries)
-
-
 BENEFIT_COLUMNS = ("code", "title", "answer", "audience", "how", "link", "position")
 
 
@@ -113,16 +95,110 @@ def load_benefits(path: Path = DATA / "benefits.toml") -> list[dict[str, Any]]:
     return rows
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """One kind of row the data files hold, and what of it staff can change."""
+
+    kind: str  # as the sync report names it
+    model: type[Base]
+    load: Callable[[Path], list[dict[str, Any]]]  # the file's entries, from a data directory
+    columns: tuple[str, ...]  # the file's columns, ``code`` first
+    json_column: str  # where the rest of an entry goes
+    # Values staff change in the admin (or with ``unionbot aid-window``), as paths into
+    # the row; only consulted for rows from before snapshots (see models.data_sync).
+    staff_editable: tuple[tuple[str, ...], ...] = ()
+
+    def file_values(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """What the file says of every value it may hold, a column's default where the
+        entry omits it (so removing ``opens`` from the file means "all year")."""
+        names = (*self.columns[1:], self.json_column)
+        return {name: entry.get(name, self._default(name)) for name in names}
+
+    def _default(self, name: str) -> Any:
+        default = self.model.__table__.c[name].default
+        return None if default is None or callable(default.arg) else default.arg
+
+
+# What the admin's competition page edits (``active`` and ``results`` are not in the file).
+COMPETITION_STAFF_COLUMNS = (
+    "opens",
+    "closes",
+    "event_on",
+    "event_time",
+    "place",
+    "capacity",
+    "per_unit",
+)
+CATALOGUES = (
+    Catalogue(
+        "aid",
+        AidProgramme,
+        lambda data: load_entries(data / "aid_programmes.toml", "programmes", PROGRAMME_COLUMNS),
+        PROGRAMME_COLUMNS,
+        "definition",
+        staff_editable=(("opens",), ("closes",), ("summary",), ("definition", "quota", "limits")),
+    ),
+    Catalogue(
+        "competition",
+        Competition,
+        lambda data: load_entries(data / "competitions.toml", "competitions", COMPETITION_COLUMNS),
+        COMPETITION_COLUMNS,
+        "definition",
+        staff_editable=tuple((name,) for name in COMPETITION_STAFF_COLUMNS),
+    ),
+    Catalogue(
+        "benefit",
+        Benefit,
+        lambda data: load_benefits(data / "benefits.toml"),
+        BENEFIT_COLUMNS,
+        "matching",
+    ),
+)
+BENEFITS = CATALOGUES[-1]
+
+
+def sync_catalogue(session: Session, catalogue: Catalogue, data_dir: Path) -> list[RowSync]:
+    """Add the rows ``data_dir`` has and the database lacks, and bring the file's changes
+    to the rows it has where they are the file's; one report per row, file order.
+
+    Rows are locked first (PostgreSQL) so an admin edit waits instead of being
+    overwritten; on SQLite the caller's transaction holds the write lock."""
+    model = catalogue.model
+    rows = {row.code: row for row in session.scalars(select(model).with_for_update())}
+    reports = []
+    for entry in catalogue.load(data_dir):
+        values = catalogue.file_values(entry)
+        report = RowSync(catalogue.kind, entry["code"])
+        row = rows.get(entry["code"])
+        if row is None:
+            session.add(model(code=entry["code"], **values, synced=copy.deepcopy(values)))
+            report.added = True
+        else:
+            sync_row(row, values, catalogue.staff_editable, report)
+        reports.append(report)
+    session.flush()
+    return reports
+
+
+def seed_catalogue(session: Session, data_dir: Path = DATA) -> list[RowSync]:
+    """Bring the data files' programmes, competitions and benefits to the database."""
+    return [report for kind in CATALOGUES for report in sync_catalogue(session, kind, data_dir)]
+
+
 def seed_benefits(session: Session) -> int:
-    """Add the benefits the database lacks; return how many were added."""
-    return _add_missing(session, Benefit, load_benefits())
+    """Bring the benefits alone up to date; return how many were added."""
+    return sum(report.added for report in sync_catalogue(session, BENEFITS, DATA))
 
 
-def seed_catalogue(session: Session) -> None:
-    """What every install starts with."""
-    seed_programmes(session)
-    seed_competitions(session)
-    seed_benefits(session)
+def report_lines(reports: list[RowSync]) -> list[str]:
+    """The operator's summary: one line per kind for rows added, one per row changed."""
+    lines = []
+    for catalogue in CATALOGUES:
+        added = [r.code for r in reports if r.kind == catalogue.kind and r.added]
+        if added:
+            lines.append(f"{catalogue.kind}: added {', '.join(added)}")
+    lines += [r.line() for r in reports if r.changed and not r.added]
+    return lines
 
 
 DEMO_CONTEST = "forklift"
@@ -169,9 +245,9 @@ def seed_demo_entrants(session: Session, season: int) -> int:
     return contest.capacity - 1
 
 
-def seed_demo(session: Session, admin_password: str) -> None:
-    """The catalogue, the demo staff account and demo entrants."""
-    seed_catalogue(session)
+def seed_demo(session: Session, admin_password: str, data_dir: Path = DATA) -> list[RowSync]:
+    """The catalogue, the demo staff account and demo entrants; the catalogue's reports."""
+    reports = seed_catalogue(session, data_dir)
     session.flush()
     upsert_staff(session, DEMO_ADMIN, admin_password, display_name="演示管理员", role="admin")
     contest = session.get(Competition, DEMO_CONTEST)
@@ -179,3 +255,4 @@ def seed_demo(session: Session, admin_password: str) -> None:
         today = utcnow().astimezone(SHANGHAI).date()
         season = window_on(contest.opens, contest.closes, today).season
         seed_demo_entrants(session, season)
+    return reports

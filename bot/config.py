@@ -253,11 +253,14 @@ class FormsSettings:
     idle_minutes: int = 30
     draft_retention_days: int = 30
     max_proofs: int = 9
+    double_tap_seconds: float = 3.0
 
     def validate(self) -> None:
         for name in ("idle_minutes", "draft_retention_days", "max_proofs"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"forms.{name}", "must be at least 1")
+        if not 0 <= self.double_tap_seconds <= 60:
+            raise ConfigError("forms.double_tap_seconds", "must be between 0 and 60")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import itertools
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import requests
 import xmltodict
@@ -77,14 +77,29 @@ def element(name: str, value: object) -> str:
 
 
 class Simulator:
-    """A WeChat server that delivers one worker's messages to the webhook."""
+    """A WeChat server that delivers one worker's messages to the webhook.
+
+    ``pace_seconds`` spaces each worker's messages at least that far apart in
+    CreateTime, as a person reading each reply before answering would; scripted
+    conversations then never look like a double tap (the same text resent within
+    seconds, which the bot takes once). 0 stamps real time, as the terminal chat does.
+    """
 
     _msg_ids = itertools.count(int(time.time() * 1000) * 1000)
+    _last_created: ClassVar[dict[str, int]] = {}  # per openid, across simulators
 
-    def __init__(self, settings: WeChatSettings, transport: Transport, *, encrypt=None):
+    def __init__(
+        self, settings: WeChatSettings, transport: Transport, *, encrypt=None, pace_seconds=0
+    ):
         self.settings = settings
         self.transport = transport
         self.encrypt = settings.safe_mode if encrypt is None else encrypt
+        self.pace_seconds = pace_seconds
+
+    def _created(self, openid: str) -> int:
+        created = max(int(time.time()), self._last_created.get(openid, 0) + self.pace_seconds)
+        self._last_created[openid] = created
+        return created
 
     def next_msg_id(self) -> int:
         return next(self._msg_ids)
@@ -93,7 +108,7 @@ class Simulator:
         parts = [
             element("ToUserName", ACCOUNT),
             element("FromUserName", openid),
-            element("CreateTime", created or int(time.time())),
+            element("CreateTime", created or self._created(openid)),
             element("MsgType", msg_type),
         ]
         parts += [element(name, value) for name, value in fields.items()]

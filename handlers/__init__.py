@@ -5,6 +5,7 @@ runs from the webhook, the terminal simulator and the tests.
 """
 
 from handlers.applications import needs_info_reminders
+from handlers.double_tap import is_double_tap
 from handlers.messages import Inbound, Reply, Text
 from handlers.router import route
 from handlers.state import State
@@ -14,9 +15,12 @@ from models.conversation import get_conversation
 def handle(message: Inbound, state: State) -> list[Reply]:
     """Route ``message`` and run its handler.
 
-    While staff wait for information on one of the worker's applications, a
-    worker who is not in the middle of a form is reminded with every reply.
+    A double tap (the same text again within seconds) is taken once. While staff
+    wait for information on one of the worker's applications, a worker who is not
+    in the middle of a form is reminded with every reply.
     """
+    if is_double_tap(message, state):
+        return []
     replies = route(message, state)(message, state)
     if (
         message.kind in ("text", "voice")

@@ -13,7 +13,10 @@ A draft is, at any time, in exactly one of these states:
 
 and on top of it the worker may have been asked to confirm leaving (``confirming``
 is ``cancel`` or ``restart``), or the draft may be **paused** after idle time, when
-only ``继续`` and ``取消`` are taken and anything else is routed as usual.
+only ``继续`` and ``取消`` are taken and anything else is routed as usual; and a
+worker who went back with ``上一步`` is **walking back** (``walking_back``): each
+answer then leads to the next question in order, already answered ones included
+(``不变`` keeps an answer), until an unanswered question or the summary.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Draft:
     proofs_done: bool = False
     paused: bool = False
     confirming: str | None = None  # vocabulary.CANCEL or RESTART, waiting for 是/否
+    walking_back: bool = False  # went back with 上一步: go forward one question at a time
     notes: list[str] = field(default_factory=list)  # the owner's lines under the summary
 
     @classmethod
@@ -48,6 +52,7 @@ class Draft:
             proofs_done=bool(data.get("proofs_done")),
             paused=bool(data.get("paused")),
             confirming=data.get("confirming"),
+            walking_back=bool(data.get("walking_back")),
             notes=list(data.get("notes", [])),
         )
 
@@ -66,6 +71,8 @@ class Draft:
             data["paused"] = True
         if self.confirming:
             data["confirming"] = self.confirming
+        if self.walking_back:
+            data["walking_back"] = True
         if self.notes:
             data["notes"] = self.notes
         return data

@@ -32,7 +32,6 @@ from handlers.validators import FREE_TEXT, Invalid, validator_for
 from handlers.vocabulary import (
     BACK,
     CANCEL,
-    CONTROLS,
     FINISH_PROOFS,
     HANDOFF,
     KEEP,
@@ -42,13 +41,16 @@ from handlers.vocabulary import (
     RESUME,
     SKIP_PROOFS,
     SUBMIT,
+    UNCHANGED,
     YES,
+    control_in,
 )
 from models.conversation import end_conversation, save_conversation
 from models.form_schema import PROOFS, SUMMARY, Field, Form
 from models.handoff import record_handoff
 from models.outbox import MEDIA, enqueue
 
+SUMMARY_CHOICES = "回复“确认”提交，回复“取消”放弃，回复“修改 数字”改某一项（例如“修改 2”）。"
 CONTROL_HINT = "（回复“上一步”返回，“重填”重来，“取消”退出，“人工”找工作人员）"
 
 
@@ -104,11 +106,12 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
         _save(state, form, draft)
         return [Text(pause_notice(form.title))]
     if draft.paused:
-        if CONTROLS.get(word) == RESUME:
+        control = control_in(word, strict=True)
+        if control == RESUME:
             draft.paused = False
             _save(state, form, draft)
             return [Text(_prompt(form, draft))]
-        if CONTROLS.get(word) == CANCEL:
+        if control == CANCEL:
             return _cancel(state, form)
         return None
 
@@ -120,13 +123,17 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
     if message.kind not in ("text", "voice"):
         return [Text("这一步请回复文字。\n\n" + _prompt(form, draft))]
 
-    control = CONTROLS.get(word)
+    field = None if draft.at_summary or draft.at_proofs else form.field(draft.step)
+    # Where any text could be the answer (a reason, a unit), only a plain control word counts.
+    control = control_in(word, strict=field is not None and field.kind in FREE_TEXT)
     if control:
         return ON_CONTROL[control](state, form, draft)
     if draft.at_summary:
-        return _at_summary(state, owner, form, draft, text)
+        return _at_summary(state, owner, form, draft, text, word)
     if draft.at_proofs:
         return _at_proofs(state, owner, form, draft, word)
+    if draft.walking_back and word in UNCHANGED and draft.step in draft.answers:
+        return _advance(state, owner, form, draft)
     return _answer(state, owner, form, draft, text, message.text)
 
 
@@ -157,7 +164,8 @@ def _prompt(form: Form, draft: Draft, before: str = "") -> str:
         position = steps.index(step) + 1 if step in steps else 1
         body = f"【{form.title} {position}/{form.expected_steps(answers)}】\n{field.question()}"
         if step in answers:
-            body += f"\n（原来填的是：{field.show(answers[step])}）"
+            keep = "，不用改请回复“不变”" if draft.walking_back else ""
+            body += f"\n（原来填的是：{field.show(answers[step])}{keep}）"
     hint = "" if draft.at_summary else "\n" + CONTROL_HINT
     return f"{before}{body}{hint}"
 
@@ -183,13 +191,24 @@ def _editable(form: Form, answers: dict) -> list[Field]:
 
 
 def _advance(state: State, owner: FormOwner, form: Form, draft: Draft) -> list[Reply]:
-    """Move to the first step still open; the summary once every step is done."""
+    """Move to the first step still open; the summary once every step is done.
+
+    A worker walking back (上一步) goes forward one question at a time instead, so the
+    question they see next is the one after the answer they just corrected."""
     answers = draft.answers
     for key in list(answers):
         field = form.field(key)
         if field is None or not field.applies(answers):
             del answers[key]  # an edit made this question moot
-    for step in form.steps(answers):
+    steps = form.steps(answers)
+    if draft.walking_back and draft.step in steps:
+        following = steps[steps.index(draft.step) + 1 :]
+        if following and (following[0] in answers or following[0] == PROOFS):
+            draft.step = following[0]
+            _save(state, form, draft)
+            return [Text(_prompt(form, draft))]
+    draft.walking_back = False
+    for step in steps:
         if step == PROOFS:
             if not draft.proofs_done:
                 draft.step = PROOFS
@@ -227,8 +246,10 @@ def _answer(
     return _advance(state, owner, form, draft)
 
 
-def _at_summary(state: State, owner: FormOwner, form: Form, draft: Draft, text: str) -> list[Reply]:
-    if text.lower() in SUBMIT:
+def _at_summary(
+    state: State, owner: FormOwner, form: Form, draft: Draft, text: str, word: str
+) -> list[Reply]:
+    if word in SUBMIT:
         try:
             replies = owner.submit(state, form, draft.answers, draft.proofs)
         except Refused as refusal:
@@ -241,14 +262,15 @@ def _at_summary(state: State, owner: FormOwner, form: Form, draft: Draft, text: 
         number = int(edit.group(1))
         if not 1 <= number <= len(fields):
             return [Text(f"没有第{number}项，请回复 1 到 {len(fields)} 之间的数字。")]
-        draft.step = fields[number - 1].key
+        draft.step, draft.walking_back = fields[number - 1].key, False
         _save(state, form, draft)
         return [Text(_prompt(form, draft))]
     if text in ("修改照片", "补充照片", "照片"):
         draft.step, draft.proofs_done = PROOFS, False
         _save(state, form, draft)
         return [Text(_prompt(form, draft))]
-    return [Text("请回复“确认”提交，或“修改 数字”修改某一项。\n\n" + _summary(form, draft))]
+    # Anything else, a bare 是 or 好 included, submits nothing: say the three ways on.
+    return [Text(SUMMARY_CHOICES)]
 
 
 def _at_proofs(state: State, owner: FormOwner, form: Form, draft: Draft, word: str) -> list[Reply]:
@@ -311,7 +333,7 @@ def _answer_confirmation(state: State, form: Form, draft: Draft, word: str) -> l
             return _cancel(state, form)
         return start(state, form, intro="已清空，重新开始填写。")
     # 否, or 保留/继续: go on filling in.
-    if word in NO or word in KEEP or CONTROLS.get(word) == RESUME:
+    if word in NO or word in KEEP or control_in(word, strict=True) == RESUME:
         _save(state, form, draft)
         return [Text(_prompt(form, draft))]
     return [Text("请回复“是”或“否”。")]  # the question stays open: nothing was saved
@@ -331,6 +353,7 @@ def _back(state: State, form: Form, draft: Draft) -> list[Reply]:
     if position == 0:
         return [Text(_prompt(form, draft, before="已经是第一项了。\n"))]
     draft.step = steps[position - 1]
+    draft.walking_back = True
     if draft.at_proofs:
         draft.proofs_done = False
     _save(state, form, draft)

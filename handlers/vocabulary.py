@@ -8,10 +8,16 @@ after :func:`handlers.text.keyword` (folded, lower case, no closing "。").
 
 from __future__ import annotations
 
+import re
+
 YES = frozenset(
     {"是", "是的", "对", "对的", "确定", "确认", "好", "好的", "要", "1", "y", "yes", "ok"}
+    | {"行", "嗯", "嗯嗯", "可以", "没问题", "好嘞", "中", "对对", "是啊", "对啊"}
 )
-NO = frozenset({"否", "不", "不是", "不要", "不用", "不用了", "算了", "2", "n", "no"})
+NO = frozenset(
+    {"否", "不", "不是", "不要", "不用", "不用了", "算了", "2", "n", "no"}
+    | {"不行", "不对", "不可以", "不了", "别"}
+)
 
 # A form's yes/no question can also be answered "有 / 没有" (有没有医保?), and its
 # consent question offers 同意 / 不同意.
@@ -21,8 +27,9 @@ DENY = NO | {"没有", "没", "无", "不同意"}
 # Keeping the thing a question offers to give up ("确定要撤回吗?" → 保留).
 KEEP = frozenset({"保留"})
 
-# At a form's summary these send it in.
-SUBMIT = frozenset({"确认", "提交", "确认提交", "确定", "是", "对", "ok"})
+# At a form's summary only these send it in: a bare 是/对/好 there may answer something
+# else the worker had in mind ("取消?" … "是"), and a submission cannot be taken back.
+SUBMIT = frozenset({"确认", "提交", "确认提交", "确认无误", "提交申请", "确认无误提交"})
 
 # The single thing just offered: start its form.
 GO = frozenset(
@@ -40,8 +47,46 @@ CONTROLS = {
     "继续": RESUME,
 }
 
+# The same, as people phrase them; checked in this order, so "太乱了 取消 我重新来" cancels.
+CONTROL_PHRASES = (
+    (CANCEL, ("取消", "不要了", "不申请了", "不填了", "不报了", "不想填了", "不弄了", "放弃")),
+    (RESTART, ("重填", "重新填", "重新来", "从头来", "重新开始", "从头开始")),
+    (BACK, ("上一步", "返回", "退回", "上一题", "返回上一步", "回上一步", "回到上一")),
+    (HANDOFF, ("人工", "客服", "真人", "工作人员")),
+    (RESUME, ("继续",)),
+)
+# Words around a control word that do not change it: "算了 取消", "我要重新填", "找人工".
+FILLERS = re.compile(r"算了|我要|我想|帮我|还是|一下|[我要想吧啊呀哦了的请找那就\s]")
+
+
+def control_in(text: str, *, strict: bool) -> str | None:
+    """The control a message asks for, or None.
+
+    ``strict`` (where any text could be an answer, e.g. a reason): only a control word,
+    alone or with filler words. Otherwise (the answer was not valid, or no answer is
+    being asked for) a control word anywhere in a short message counts.
+    """
+    if text in CONTROLS:
+        return CONTROLS[text]
+    bare = FILLERS.sub("", text)
+    for control, phrases in CONTROL_PHRASES:
+        if text in phrases or bare in phrases:
+            return control
+    if strict or len(text) > 20:
+        return None
+    for control, phrases in CONTROL_PHRASES:
+        if any(phrase in text for phrase in phrases):
+            return control
+    return None
+
+
+# Keeping an earlier answer when walking back through a form.
+UNCHANGED = frozenset({"不变", "不用改", "不改", "没变", "一样", "照旧", "没错", "原来的"})
+
 # The photo step: done sending, or nothing to send now.
-FINISH_PROOFS = frozenset({"完成", "好了", "发完了", "没有了", "结束"})
+FINISH_PROOFS = frozenset(
+    {"完成", "好了", "发完了", "没有了", "结束", "发好了", "就这些", "没了", "都发了", "传完了"}
+)
 SKIP_PROOFS = frozenset({"跳过", "以后补", "稍后补交", "没有"})
 # An optional question left empty.
 NOTHING = frozenset({"无", "没有", "跳过"})

@@ -52,6 +52,17 @@ def recent_deliveries(session: Session, limit: int = 50) -> list[Delivery]:
     return list(session.scalars(select(Delivery).order_by(Delivery.id.desc()).limit(limit)))
 
 
+def previous_delivery(session: Session, follower_id: int) -> Delivery | None:
+    """The follower's delivery before the one being handled (which is already stored)."""
+    rows = session.scalars(
+        select(Delivery)
+        .where(Delivery.follower_id == follower_id)
+        .order_by(Delivery.id.desc())
+        .limit(2)
+    ).all()
+    return rows[1] if len(rows) == 2 else None
+
+
 def count_deliveries(session: Session, status: str | None = None) -> int:
     """Stored deliveries, all of them or only those with ``status``."""
     query = select(func.count()).select_from(Delivery)

@@ -124,9 +124,15 @@ def client(app):
     return app.test_client()
 
 
+# Scripted workers answer like people who read each reply first: their messages are at
+# least this far apart in CreateTime, so a repeated answer is never a double tap.
+READING_SECONDS = 5
+
+
 def simulator_for(app, **kwargs) -> Simulator:
     """WeChat's side of the callback for ``app``, through the Flask test client."""
     settings = app.extensions["unionbot"].settings.wechat
+    kwargs.setdefault("pace_seconds", READING_SECONDS)
     return Simulator(settings, FlaskTransport(app.test_client()), **kwargs)
 
 
@@ -166,7 +172,11 @@ def live_server(app, threads: int = 8) -> Iterator[str]:
 def live_wechat(app) -> Iterator[Simulator]:
     """WeChat's side of the callback over real HTTP to a running server."""
     with live_server(app) as base_url:
-        yield Simulator(app.extensions["unionbot"].settings.wechat, HttpTransport(base_url))
+        yield Simulator(
+            app.extensions["unionbot"].settings.wechat,
+            HttpTransport(base_url),
+            pace_seconds=READING_SECONDS,
+        )
 
 
 def backend_name(url: str) -> str:

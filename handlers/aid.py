@@ -159,6 +159,7 @@ def build_form(state: State, programme: AidProgramme) -> Form:
         ),
         proofs=tuple(definition.get("proofs", ())),
         proofs_required=bool(definition.get("proofs_required")),
+        notice_version=definition.get("notice_version", ""),
     )
 
 
@@ -201,7 +202,7 @@ class AidApplicationForm:
                 state.follower.id,
                 kind,
                 f"aid:{form.code}",
-                programme.definition.get("notice_version", ""),
+                form.notice_version,
                 value,
                 state.now,
             )

@@ -160,6 +160,7 @@ def build_form(state: State, competition: Competition) -> Form:
         fields=fields_from(definition["fields"], notice=notice, refusal=refusal),
         proofs=tuple(definition.get("proofs", ())),
         proofs_required=False,
+        notice_version=definition.get("notice_version", ""),
     )
 
 
@@ -183,7 +184,7 @@ class SignupForm:
                 state.follower.id,
                 PRIVACY,
                 f"competition:{form.code}",
-                competition.definition.get("notice_version", ""),
+                form.notice_version,
                 value,
                 state.now,
             )

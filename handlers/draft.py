@@ -39,6 +39,9 @@ class Draft:
     paused: bool = False
     confirming: str | None = None  # vocabulary.CANCEL or RESTART, waiting for 是/否
     walking_back: bool = False  # went back with 上一步: go forward one question at a time
+    # The privacy notice's version when the form was opened: a newer notice synced from the
+    # data files meanwhile applies to new drafts, this one keeps what the worker was shown.
+    notice_version: str = ""
     notes: list[str] = field(default_factory=list)  # the owner's lines under the summary
 
     @classmethod
@@ -53,6 +56,7 @@ class Draft:
             paused=bool(data.get("paused")),
             confirming=data.get("confirming"),
             walking_back=bool(data.get("walking_back")),
+            notice_version=data.get("notice_version", ""),
             notes=list(data.get("notes", [])),
         )
 
@@ -75,6 +79,8 @@ class Draft:
             data["walking_back"] = True
         if self.notes:
             data["notes"] = self.notes
+        if self.notice_version:
+            data["notice_version"] = self.notice_version
         return data
 
     @property

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from typing import Any, Protocol
 
 from handlers.draft import Draft
@@ -76,7 +77,12 @@ class FormOwner(Protocol):
 
 def start(state: State, form: Form, intro: str = "") -> list[Reply]:
     """Open ``form`` for the worker (replacing any draft) and ask the first question."""
-    draft = Draft(code=form.code, title=form.title, step=form.steps({})[0])
+    draft = Draft(
+        code=form.code,
+        title=form.title,
+        step=form.steps({})[0],
+        notice_version=form.notice_version,
+    )
     _save(state, form, draft)
     prompt = _prompt(form, draft)
     return [Text(f"{intro}\n\n{prompt}" if intro else prompt)]
@@ -99,6 +105,8 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
     if form is None:
         end_conversation(state.session, conversation)
         return [Text("您之前填写的表单已停止受理，草稿已删除。回复“帮助”查看菜单。")]
+    if draft.notice_version:  # the notice this draft was opened under, whatever is current
+        form = replace(form, notice_version=draft.notice_version)
     text, word = fold(message.text), keyword(message.text)
 
     if not draft.paused and state.now - conversation.updated_at > idle_limit(state):

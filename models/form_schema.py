@@ -98,6 +98,8 @@ class Form:
     fields: tuple[Field, ...]
     proofs: tuple[str, ...] = ()  # photos asked for; empty means no photo step
     proofs_required: bool = False
+    # The privacy notice's version; consent is recorded with the version the worker saw.
+    notice_version: str = ""
 
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)

@@ -3,6 +3,7 @@ applications, and which year an application counts for."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -26,9 +27,11 @@ class Window:
 
 
 def on_day(year: int, month_day: str) -> dt.date:
-    """``MM-DD`` in ``year`` (29 February falls back to the 28th)."""
+    """``MM-DD`` in ``year`` (29 February falls back to the 28th outside leap years)."""
     month, day = (int(part) for part in month_day.split("-"))
-    return dt.date(year, month, min(day, 28) if month == 2 and day > 28 else day)
+    if month == 2 and day == 29 and not calendar.isleap(year):
+        day = 28
+    return dt.date(year, month, day)
 
 
 def window_on(opens: str | None, closes: str | None, today: dt.date) -> Window:

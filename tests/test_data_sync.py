@@ -282,12 +282,6 @@ class TestPrivacyNoticeVersions:
         late.say("同意")
         assert consents(db, "o_late") == [(PRIVACY, "2027-01")]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="consent is recorded with the programme's notice_version when the answer "
-        "arrives, not with the version of the notice the worker was shown; the fix belongs "
-        "in handlers (the draft must carry the version it showed)",
-    )
     def test_consent_to_a_notice_shown_before_a_sync_records_the_version_shown(
         self, app, db, data_dir
     ):

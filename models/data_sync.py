@@ -41,7 +41,7 @@ from typing import Any
 MISSING: Any = object()  # the key is absent
 UNKNOWN: Any = object()  # no snapshot says what the file held: equal to no value
 
-Path = tuple[str, ...]
+KeyPath = tuple[str, ...]  # keys from a row down to a value: ("definition", "quota", "limits")
 # JSON columns whose keys the report names without the column's own name.
 NESTED = ("definition", "matching")
 
@@ -78,11 +78,11 @@ class RowSync:
         return f"{self.kind} {self.code}: {'; '.join(parts)}"
 
 
-def path_name(path: Path) -> str:
+def path_name(path: KeyPath) -> str:
     return ".".join(path[1:] if path[0] in NESTED and len(path) > 1 else path)
 
 
-def merge(db: Any, base: Any, new: Any, path: Path, report: RowSync) -> Any:
+def merge(db: Any, base: Any, new: Any, path: KeyPath, report: RowSync) -> Any:
     """The value to keep for ``path``: the file's ``new`` one where the database still
     holds the snapshot ``base``, the database's where staff changed it. Never mutates
     its arguments."""
@@ -99,7 +99,7 @@ def merge(db: Any, base: Any, new: Any, path: Path, report: RowSync) -> Any:
     return db
 
 
-def _merge_keys(db: dict, base: Any, new: dict, path: Path, report: RowSync) -> dict:
+def _merge_keys(db: dict, base: Any, new: dict, path: KeyPath, report: RowSync) -> dict:
     merged = {}
     for key in dict.fromkeys([*new, *db]):
         value = merge(
@@ -116,7 +116,7 @@ def _child(base: Any, key: str) -> Any:
     return UNKNOWN if base is UNKNOWN else MISSING
 
 
-def assumed_snapshot(values: dict[str, Any], staff_editable: tuple[Path, ...]) -> dict[str, Any]:
+def assumed_snapshot(values: dict[str, Any], staff_editable: tuple[KeyPath, ...]) -> dict[str, Any]:
     """For a row synced before snapshots were kept: the database's own values (so the file
     wins), except UNKNOWN where staff may have set the value (so a difference is kept)."""
     snapshot = copy.deepcopy(values)
@@ -130,7 +130,7 @@ def assumed_snapshot(values: dict[str, Any], staff_editable: tuple[Path, ...]) -
 
 
 def sync_row(
-    row: Any, new: dict[str, Any], staff_editable: tuple[Path, ...], report: RowSync
+    row: Any, new: dict[str, Any], staff_editable: tuple[KeyPath, ...], report: RowSync
 ) -> None:
     """Apply the file's ``new`` values to ``row`` where they are the file's, and take
     ``new`` as the row's snapshot."""

@@ -12,8 +12,7 @@ from models.aid import person_hash
 from models.base import utcnow
 from models.staff import upsert_staff
 from models.windows import window_on
-from tests.test_admin import PASSWORD, csrf_token, login
-from tests.test_aid import Worker, apply, open_all_windows, valid_id
+from tests.helpers import PASSWORD, Worker, apply, csrf_token, login, open_all_windows, valid_id
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 WANG = "320924198503120022"

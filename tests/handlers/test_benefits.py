@@ -26,7 +26,7 @@ from models.conversation import get_conversation
 from models.follower import lock_follower
 from models.seed import load_benefits, seed_benefits
 
-QUESTIONS = Path(__file__).parent / "data" / "benefit_questions.toml"
+QUESTIONS = Path(__file__).parents[1] / "data" / "benefit_questions.toml"
 DOMAIN_CODES = {
     "join",
     "member_card",

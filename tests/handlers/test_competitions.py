@@ -11,7 +11,7 @@ from sqlalchemy import select, text, update
 from bot import jobs
 from models import Competition, CompetitionEntry, OutboxMessage
 from models.waitlist import promote_waitlist
-from tests.test_aid import Worker, valid_id
+from tests.helpers import Worker, valid_id
 
 WANG = "320924198503120022"
 

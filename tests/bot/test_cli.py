@@ -26,18 +26,7 @@ from models import Follower
 from models.outbox import enqueue_notice
 from models.seed import DATA
 from tests.conftest import AES_KEY, free_port
-
-
-def unionbot(*args: str, cwd, env=None, stdin: str = "", timeout: float = 60):
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        timeout=timeout,
-    )
+from tests.helpers import unionbot
 
 
 def demo_env(tmp_path, **extra: str) -> dict[str, str]:

@@ -11,27 +11,13 @@ from models import AuditEntry, Follower, HandoffRequest, OutboxMessage
 from models.alerts import raise_alert
 from models.outbox import enqueue_notice
 from models.staff import upsert_staff
-
-PASSWORD = "correct-horse-battery"
+from tests.helpers import PASSWORD, csrf_token, login
 
 
 @pytest.fixture
 def staff(app):
     with app.extensions["unionbot"].session_factory.begin() as session:
         upsert_staff(session, "wang", PASSWORD, "王科长", role="reviewer")
-
-
-def csrf_token(client, path="/admin/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', page).group(0)
-    return re.search(r'value="([^"]+)"', tag).group(1)
-
-
-def login(client, username="wang", password=PASSWORD, next_url=None):
-    return client.post(
-        "/admin/login" + (f"?next={next_url}" if next_url else ""),
-        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
-    )
 
 
 def test_login_page_is_in_chinese(client):

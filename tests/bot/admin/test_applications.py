@@ -19,8 +19,7 @@ from models import (
 from models.aid import person_hash
 from models.base import utcnow
 from models.staff import upsert_staff
-from tests.test_admin import PASSWORD, csrf_token, login
-from tests.test_aid import REFERENCE, Worker, apply, open_all_windows
+from tests.helpers import PASSWORD, REFERENCE, Worker, apply, csrf_token, login, open_all_windows
 
 WANG = "320924198503120022"
 PHONE = "13812345678"

@@ -13,7 +13,7 @@ import pytest
 from bot.config import SECTIONS, ConfigError, load_settings
 from tests.conftest import AES_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path, text: str) -> Path:

@@ -18,7 +18,7 @@ from models.competition import Competition
 from models.consent import PRIVACY
 from models.seed import DATA, report_lines, seed_catalogue
 from tests.conftest import simulator_for
-from tests.test_aid import SCRIPTS, Worker, open_all_windows
+from tests.helpers import SCRIPTS, Worker, open_all_windows
 
 NOTICE_V1 = 'notice_version = "2026-11"'
 NOTICE_V2 = 'notice_version = "2027-01"'

@@ -31,7 +31,7 @@ from models.crypto import DataKeyError, Keyring, key_id
 from models.database import make_engine
 from models.migrate import alembic_config, schema_status
 from tests.conftest import TOKEN, backend_name, make_settings, simulator_for
-from tests.test_cli import unionbot
+from tests.helpers import unionbot
 
 ID_NUMBER = "320924198503120022"
 LABEL = "射阳县合德镇人民中路88号"

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -236,6 +237,38 @@ def test_push_menu_creates_the_menu(tmp_path, fake_server):
     assert "menu created: 帮扶申请 | 竞赛报名 | 普惠服务" in result.stdout
     keys = {sub["key"] for top in fake.menu["button"] for sub in top["sub_button"]}
     assert {"AID", "COMPETITION", "BENEFITS"} <= keys
+
+
+def test_push_menu_works_while_the_demo_service_holds_the_write_lock(tmp_path, fake_server):
+    """It only reads the database: it must not wait for the write lock a busy service holds."""
+    fake, url = fake_server
+    fake.reset()
+    env = demo_env(
+        tmp_path,
+        UNIONBOT_WECHAT_API_BASE_URL=url + "/cgi-bin/",
+        UNIONBOT_WECHAT_APP_ID=fake.app_id,
+        UNIONBOT_WECHAT_APP_SECRET=fake.app_secret,
+    )
+    assert unionbot("push-menu", cwd=tmp_path, env=env).returncode == 0  # demo set up
+    busy = sqlite3.connect(tmp_path / "demo.db", isolation_level=None)
+    try:
+        busy.execute("BEGIN IMMEDIATE")  # the service, mid-write
+        result = unionbot("push-menu", cwd=tmp_path, env=env, timeout=20)
+    finally:
+        busy.execute("ROLLBACK")
+        busy.close()
+    assert result.returncode == 0, result.stderr
+    assert "menu created" in result.stdout
+
+
+def test_chat_over_http_to_a_server_that_is_not_running_says_so_in_one_line(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    result = unionbot("chat", "--url", url, cwd=tmp_path, env=demo_env(tmp_path), stdin="你好\n")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"unionbot: cannot reach {url}/wechat (ConnectionError): is `unionbot serve` running?"
+    ]
 
 
 # --- the data files: init-db, sync-data, aid-window ---------------------------------------

@@ -3,6 +3,8 @@ offered). What picking does for each kind of list is declared in :mod:`handlers.
 
 from __future__ import annotations
 
+import logging
+
 from handlers.messages import Inbound, Reply
 from handlers.state import State
 from handlers.text import fold
@@ -10,6 +12,7 @@ from handlers.vocabulary import GO
 from models.conversation import end_conversation, save_conversation
 
 FLOW = "pick"
+log = logging.getLogger(__name__)
 
 
 def offer(state: State, kind: str, codes: list[str]) -> None:
@@ -25,6 +28,9 @@ def continue_pick(message: Inbound, state: State) -> list[Reply] | None:
     text = fold(message.text)
     end_conversation(state.session, state.conversation)
     state.conversation = None
+    if kind not in state.flows.picks:  # stored before a deploy that dropped the list
+        log.error("list kind %r has no handler; routing as usual", kind)
+        return None
     picked, go = state.flows.picks[kind]
     if text.isdecimal() and 1 <= int(text) <= len(codes):
         return picked(state, codes[int(text) - 1])

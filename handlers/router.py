@@ -39,7 +39,7 @@ from handlers.messages import (
 )
 from handlers.state import State
 from handlers.text import keyword
-from models.conversation import find_conversation
+from models.conversation import find_conversation, get_conversation
 
 Handler = Callable[[Inbound, State], list[Reply]]
 log = logging.getLogger(__name__)
@@ -150,6 +150,12 @@ def converse(message: Inbound, state: State) -> list[Reply]:
     replies = continuation(message, state) if continuation else None
     if replies is not None:
         return replies
+    # A list or question offered while a form waited is over: the form may take the
+    # message (the 继续 its pause notice asked for, or an answer).
+    underneath = get_conversation(state.session, conversation.follower_id)
+    if underneath is not None and underneath.flow != conversation.flow:
+        state.conversation = underneath
+        return converse(message, state)
     state.conversation = None
     replies = route_fresh(message, state)(message, state)
     draft = find_conversation(state.session, conversation.follower_id, conversation.flow)

@@ -201,7 +201,8 @@ def validator_for(field: Any) -> Callable[[str], Any]:
     if kind == "money":
         return make_money(field.maximum or 10_000_000)
     if kind == "count":
-        return make_count(field.minimum or 1, field.maximum or 20, field.unit or "人")
+        minimum = 1 if field.minimum is None else field.minimum  # 0 years is an answer
+        return make_count(minimum, field.maximum or 20, field.unit or "人")
     if kind == "year":
         return make_year(10)
     simple = {

@@ -754,9 +754,15 @@ def main(argv: list[str] | None = None) -> int:
             f"photos ({spent / asked:.2f} a question; the fewest possible {fewest}, "
             f"{spent / fewest:.2f}x)"
         )
-        if args.verbose:
-            for code, turns, fields, least in forms:
-                print(f"  {code:<12} {turns:>3} turns, {fields:>3} asked, {least:>3} at least")
+        by_code: dict[str, list[tuple[str, int, int, int]]] = {}
+        for form in forms:
+            by_code.setdefault(form[0], []).append(form)
+        for code, done in sorted(by_code.items()):
+            spent, asked, fewest = (sum(form[n] for form in done) / len(done) for n in (1, 2, 3))
+            print(
+                f"  {code:<12} x{len(done):<3} {spent:5.1f} turns a form for {asked:5.1f} "
+                f"questions and photos (fewest {fewest:.1f})"
+            )
     print(f"dialogues ending in an unintended submission: {f['unintended']} (target 0)")
     print()
     for p in played:

@@ -14,9 +14,11 @@ which also prints the figures.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 
 import pytest
+from sqlalchemy import select
 
 from bench.understanding import (
     FALLBACK_MARKS,
@@ -28,6 +30,7 @@ from bench.understanding import (
     question_of,
 )
 from handlers import forms, menu
+from models import AidProgramme
 
 DIALOGUES = load_dialogues()
 
@@ -41,7 +44,9 @@ def case(dialogue: Dialogue):
 def test_dialogue(dialogue: Dialogue, app, wechat):
     runtime = app.extensions["unionbot"]
     with runtime.session_factory() as session:
-        prepare(session, dialogue)
+        in_season = prepare(session, dialogue)
+    if in_season:
+        pytest.skip(f"{', '.join(in_season)} in season today: its window cannot be closed")
     played = play(dialogue, wechat, runtime.session_factory)
     assert played.passed, f"{dialogue.title}\n" + "\n".join(played.failures)
 
@@ -67,3 +72,16 @@ class TestTheSet:
         again = "手机号应为1开头的11位数字。\n" + first
         assert question_of(again) == question_of(first) is not None
         assert question_of("已收到第1张。") is None
+
+    @pytest.mark.parametrize(
+        ("today", "in_season"), [(dt.date(2026, 11, 29), []), (dt.date(2026, 7, 10), ["jinqiu"])]
+    )
+    def test_a_closed_window_stays_as_seeded_or_says_it_is_in_season(self, app, today, in_season):
+        closing = Dialogue(name="closing", title="", turns=(), end={}, closed=("jinqiu",))
+        with app.extensions["unionbot"].session_factory() as session:
+            assert prepare(session, closing, today) == in_season
+            windows = dict(session.execute(select(AidProgramme.code, AidProgramme.opens)).all())
+        assert windows["hardship"] is None  # the others are open all year
+        # Out of season the seeded window stays; in season it had to move (and the dialogue
+        # is skipped).
+        assert (windows["jinqiu"] == "07-01") is not bool(in_season)

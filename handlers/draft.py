@@ -11,7 +11,9 @@ A draft is, at any time, in exactly one of these states:
 * **collecting photos** (``step == PROOFS``): images are proofs, ``完成`` ends the step;
 * **at the summary** (``step == SUMMARY``): ``确认`` submits, ``修改 N`` reopens a field;
 
-and on top of it the worker may have been asked to confirm leaving (``confirming``
+and on top of it an answer may wait for the worker to confirm it (``doubt``: the step and
+the value that looked wrong, see :mod:`handlers.doubts`), or the worker may have been asked
+to confirm leaving (``confirming``
 is ``cancel`` or ``restart``), or the draft may be **paused** after idle time, when
 only ``继续`` and ``取消`` are taken and anything else is routed as usual; and a
 worker who went back with ``上一步`` is **walking back** (``walking_back``): each
@@ -43,6 +45,7 @@ class Draft:
     # data files meanwhile applies to new drafts, this one keeps what the worker was shown.
     notice_version: str = ""
     notes: list[str] = field(default_factory=list)  # the owner's lines under the summary
+    doubt: dict[str, Any] | None = None  # {"step", "value"}: a doubtful answer awaiting 是
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Draft:
@@ -58,6 +61,7 @@ class Draft:
             walking_back=bool(data.get("walking_back")),
             notice_version=data.get("notice_version", ""),
             notes=list(data.get("notes", [])),
+            doubt=data.get("doubt"),
         )
 
     def to_data(self) -> dict[str, Any]:
@@ -81,6 +85,8 @@ class Draft:
             data["notes"] = self.notes
         if self.notice_version:
             data["notice_version"] = self.notice_version
+        if self.doubt:
+            data["doubt"] = self.doubt
         return data
 
     @property

@@ -24,6 +24,7 @@ import re
 from dataclasses import replace
 from typing import Any, Protocol
 
+from handlers import doubts
 from handlers.draft import Draft
 from handlers.menu import staff_contact_text
 from handlers.messages import Inbound, Reply, Text
@@ -235,15 +236,31 @@ def _answer(
     state: State, owner: FormOwner, form: Form, draft: Draft, text: str, typed: str
 ) -> list[Reply]:
     field = form.field(draft.step)
+    doubted, draft.doubt = draft.doubt, None
+    if doubted:  # a doubt waits for one reply: 是 keeps the value, anything else replaces it
+        _save(state, form, draft)
+        if doubted["step"] == field.key and doubts.keeps(text):
+            return _take(state, owner, form, draft, field, doubted["value"])
     if field.optional and text in NOTHING:
-        value: Any = ""
-    else:
-        # NFKC would turn a reason's "，" into ","; free text is kept as the worker wrote it.
-        given = trimmed(typed) if field.kind in FREE_TEXT else text
-        try:
-            value = validator_for(field)(given)
-        except Invalid as reason:
-            return [Text(_prompt(form, draft, before=f"{reason}。\n"))]
+        return _take(state, owner, form, draft, field, "")
+    # NFKC would turn a reason's "，" into ","; free text is kept as the worker wrote it.
+    given = trimmed(typed) if field.kind in FREE_TEXT else text
+    try:
+        value = validator_for(field, today=state.today)(given)
+    except Invalid as reason:
+        return [Text(_prompt(form, draft, before=reason.sentence()))]
+    reason = doubts.reason_to_doubt(field, value, draft.answers)
+    if reason:
+        draft.doubt = {"step": field.key, "value": value}
+        _save(state, form, draft)
+        return [Text(doubts.question(reason))]
+    replies = _take(state, owner, form, draft, field, value)
+    return doubts.with_readback(replies, field, given, value, draft.answers)
+
+
+def _take(
+    state: State, owner: FormOwner, form: Form, draft: Draft, field: Field, value: Any
+) -> list[Reply]:
     refusal = owner.check(state, form, field, value, draft.answers)
     if refusal:
         return [Text(_prompt(form, draft, before=f"{refusal}\n"))]

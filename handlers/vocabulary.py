@@ -13,16 +13,21 @@ import re
 YES = frozenset(
     {"是", "是的", "对", "对的", "确定", "确认", "好", "好的", "要", "1", "y", "yes", "ok"}
     | {"行", "嗯", "嗯嗯", "可以", "没问题", "好嘞", "中", "对对", "是啊", "对啊"}
+    | {"嗯呢", "嗯哪", "是滴", "对头", "好滴", "行的", "可以的", "需要", "要的", "好啊"}
 )
 NO = frozenset(
     {"否", "不", "不是", "不要", "不用", "不用了", "算了", "2", "n", "no"}
     | {"不行", "不对", "不可以", "不了", "别"}
+    | {"不是的", "不需要", "不用的", "不要的", "没得"}
 )
 
 # A form's yes/no question can also be answered "有 / 没有" (有没有医保?), and its
 # consent question offers 同意 / 不同意.
 AFFIRM = YES | {"有", "有的", "同意"}
 DENY = NO | {"没有", "没", "无", "不同意"}
+# The privacy consent wants a clear word: 嗯 or 好 will do, 有/没有 answer another question.
+CONSENT_YES = (AFFIRM - {"有", "有的"}) | {"我同意", "同意的", "同意了", "愿意"}
+CONSENT_NO = (DENY - {"没有", "没", "无"}) | {"我不同意", "不愿意"}
 
 # Keeping the thing a question offers to give up ("确定要撤回吗?" → 保留).
 KEEP = frozenset({"保留"})
@@ -80,16 +85,26 @@ def control_in(text: str, *, strict: bool) -> str | None:
     return None
 
 
+# Keeping an answer the form doubted ("收入4元？"): anything else is taken as a new answer,
+# so digits ("1" is a yes elsewhere) are not among them.
+KEEP_DOUBTED = frozenset(w for w in YES if not w.isdigit()) | {"确认", "保留", "没错", "正确"}
+
 # Keeping an earlier answer when walking back through a form.
 UNCHANGED = frozenset({"不变", "不用改", "不改", "没变", "一样", "照旧", "没错", "原来的"})
 
 # The photo step: done sending, or nothing to send now.
 FINISH_PROOFS = frozenset(
     {"完成", "好了", "发完了", "没有了", "结束", "发好了", "就这些", "没了", "都发了", "传完了"}
+    | {"就这些了", "就这么多", "发完啦", "都发完了", "已发完", "传好了", "拍完了", "完了"}
 )
 SKIP_PROOFS = frozenset({"跳过", "以后补", "稍后补交", "没有"})
 # An optional question left empty.
 NOTHING = frozenset({"无", "没有", "跳过"})
 
 # Replies a worker sends twice when the bot is slow ("同意", "确认") fit a name's pattern.
-NOT_NAMES = AFFIRM | DENY | SUBMIT | {"完成", "跳过", "申请", "报名", "帮扶", "竞赛", "你好"}
+NOT_NAMES = AFFIRM | DENY | SUBMIT | {"完成", "跳过", "申请", "报名", "帮扶", "竞赛", "谢谢"}
+# A greeting where a name is asked: the form asks whether that really is the name.
+GREETINGS = frozenset(
+    {"你好", "您好", "你好啊", "您好啊", "在吗", "在不在", "有人吗", "喂", "哈喽", "hello", "hi"}
+    | {"早上好", "上午好", "中午好", "下午好", "晚上好", "早安", "大家好"}
+)

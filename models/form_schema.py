@@ -38,12 +38,22 @@ class Field:
     # Consent that must be given to go on; refusing ends the form with ``refusal``.
     required: bool = False
     refusal: str = ""
+    # Words workers use for an option: {"配偶": ("老公", "爱人", …)}.
+    synonyms: Mapping[str, tuple[str, ...]] | None = None
+    # Amounts that are allowed but unlikely (a household's monthly income of 4 元) are
+    # asked about once: above 0 and below ``plausible_minimum``, or above ``plausible_maximum``.
+    plausible_minimum: int | None = None
+    plausible_maximum: int | None = None
+    household_field: str = ""  # the household-size answer an amount is compared with
+    max_years_ago: int | None = None  # a date older than this is refused
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Field:
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
         values["choices"] = tuple(values.get("choices", ()))
+        if values.get("synonyms"):
+            values["synonyms"] = {k: tuple(v) for k, v in values["synonyms"].items()}
         return cls(**values)
 
     def applies(self, answers: Mapping[str, Any]) -> bool:

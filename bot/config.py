@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.config_values import ENV_PREFIX, ConfigError, build_section, merge, read_toml, secret
 from models.crypto import Keyring
+from models.office_hours import OfficeHours, parse_hours
 
 WECHAT_API_BASE = "https://api.weixin.qq.com/cgi-bin/"
 # WeChat's console only accepts 3-32 letters and digits as the callback token.
@@ -240,12 +241,28 @@ class UnionSettings:
     name: str = "射阳县总工会"
     hotline: str = "12351"
     provincial_hotline: str = "025-12351"
-    office: str = "县总工会职工服务中心（工作日 8:30-17:00）"
+    # The labour inspectorate's complaint line (人社 12333), for wage arrears and dismissal.
+    labour_inspection: str = "12333"
+    # Where workers are sent in person, and how to reach it: shown wherever the bot
+    # sends someone to the office, and the answer to "在哪" / "电话" / "周六开门吗".
+    office: str = "县总工会职工服务中心"
+    address: str = "射阳县合德镇县工人文化宫一楼"
+    phone: str = "0515-82312351"
+    # Read as words by workers and parsed for "周六开门吗" and call-back times
+    # (models.office_hours): name the days and give the times.
+    hours: str = "周一至周五 8:30-12:00、14:00-17:30，节假日除外"
     reference_prefix: str = "SY"
 
     def validate(self) -> None:
         if not re.fullmatch(r"[A-Z]{1,8}", self.reference_prefix):
             raise ConfigError("union.reference_prefix", "must be 1 to 8 capital letters")
+        try:
+            parse_hours(self.hours)
+        except ValueError as error:
+            raise ConfigError("union.hours", str(error)) from None
+
+    def office_hours(self) -> OfficeHours:
+        return parse_hours(self.hours)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,11 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from handlers import forms, picks
+from handlers import confirm, forms, picks, switch
 from handlers.forms import Refused
 from handlers.messages import Inbound, Reply, Text
+from handlers.office import office_line
+from handlers.seasons import out_of_season, window_text
 from handlers.state import State
 from models.aid import (
     SUBMITTED,
@@ -33,13 +35,12 @@ from models.aid import (
     programmes,
     record_event,
 )
-from models.competition import Competition
 from models.consent import PRIVACY, PUBLICITY, record_consent
 from models.form_schema import Field, Form, fields_from
-from models.windows import window_on, window_words
 
 FLOW = "aid"
 KIND = "aid"
+SWITCH = "aid_switch"  # the yes/no question before replacing a draft with another programme
 
 
 def window(state: State, programme: AidProgramme) -> Window:
@@ -51,24 +52,8 @@ def texts(state: State, template: str, programme: AidProgramme) -> str:
     return template.format(
         hotline=union.hotline,
         provincial_hotline=union.provincial_hotline,
-        office=union.office,
+        office=office_line(state),
         programme=f"{programme.name}申请",
-    )
-
-
-def window_text(item: AidProgramme | Competition) -> str:
-    """A programme's or competition's yearly window, in words."""
-    return window_words(item.opens, item.closes, all_year="全年受理")
-
-
-def closed_text(state: State, name: str, item: AidProgramme | Competition, what: str) -> str:
-    """Why ``item`` takes no ``what`` (申报/报名) today, and when it will."""
-    opening = window_on(item.opens, item.closes, state.today).next_opening
-    when = f"，下次{opening.year}年{opening.month}月{opening.day}日开始" if opening else ""
-    union = state.settings.union
-    return (
-        f"{name}的{what}时间为{window_text(item)}，现在不在{what}期{when}。"
-        f"如有疑问，请拨打职工服务热线 {union.hotline} 或到{union.office}咨询。"
     )
 
 
@@ -101,35 +86,46 @@ def aid_menu(message: Inbound, state: State) -> list[Reply]:
         status = "可申请" if window(state, programme).open else f"{window_text(programme)}受理"
         lines.append(f"{number} {programme.name}（{status}）")
     lines.append(
-        "回复数字查看条件并开始申请；也可以直接说您的情况，例如“孩子考上大学能申请助学吗”。"
+        "回复数字开始申请；想先了解条件，可以直接问，例如“孩子考上大学能申请助学吗”。"
     )
     picks.offer(state, KIND, [p.code for p in listed])
     return [Text("\n".join(lines))]
 
 
 def start_application(
-    state: State, programme: AidProgramme, described: bool = False
+    state: State, programme: AidProgramme, described: bool = False, replace: bool = False
 ) -> list[Reply]:
-    """Open the form; the conditions come first unless the worker has just read them."""
+    """Open the form (the privacy notice comes first, in the consent question).
+
+    The programme's card is a message of its own (:func:`offer_details`): card and
+    notice together are too long for a phone screen. Another programme's draft is
+    replaced only after the worker says so (``replace``)."""
     if not programme.active:
         return [Text(f"{programme.name}暂停在线受理，请拨打 {state.settings.union.hotline} 咨询。")]
     if not window(state, programme).open:
-        return [Text(closed_text(state, programme.name, programme, "申报"))]
-    intro = (
-        f"好的，开始填写{programme.name}申请，大约需要5分钟。"
-        if described
-        else describe(state, programme) + "\n\n下面开始填写申请，大约需要5分钟。"
-    )
+        return out_of_season(state, programme, "申报")
+    waiting = None if replace else switch.waiting_draft(state, FLOW)
+    if waiting is not None:
+        if waiting.code == programme.code:
+            return switch.already_open(waiting)
+        wanted = f"申请{programme.name}"
+        return confirm.ask(state, SWITCH, programme.code, *switch.question(waiting, wanted))
+    proofs = programme.definition.get("proofs")
+    needs = "" if described or not proofs else "，需要拍照：" + "、".join(proofs)
+    intro = f"好的，开始填写{programme.name}申请，大约需要5分钟{needs}。"
     return forms.start(state, build_form(state, programme), intro=intro)
 
 
-def offer_details(state: State, programme: AidProgramme) -> list[Reply]:
-    """Answer a question about a programme, and offer to start."""
+def offer_details(state: State, programme: AidProgramme, lead: str = "") -> list[Reply]:
+    """Answer a question about a programme, and offer to start (``lead``: a line of
+    sympathy first, when the worker described their situation)."""
+    first = f"{lead}\n" if lead else ""
+    if not window(state, programme).open:
+        [closed] = out_of_season(state, programme, "申报")
+        return [Text(f"{first}【{programme.name}】\n{closed.content}\n对象：{programme.summary}")]
+    picks.offer(state, KIND, [programme.code])
     info = describe(state, programme)
-    if window(state, programme).open:
-        picks.offer(state, KIND, [programme.code])
-        return [Text(f"{info}\n\n符合条件的话，回复“申请”开始填写。")]
-    return [Text(f"{info}\n\n{closed_text(state, programme.name, programme, '申报')}")]
+    return [Text(f"{first}{info}\n\n符合条件的话，回复“申请”开始填写。")]
 
 
 # --- capped choices (夏送清凉's pickup stations) ------------------------------
@@ -331,6 +327,7 @@ class AidApplicationForm:
 
 
 def picked_programme(state: State, code: str) -> list[Reply]:
+    """A number from the list: the form, opened with its privacy notice."""
     programme = get_programme(state.session, code)
     return start_application(state, programme) if programme else []
 
@@ -339,3 +336,14 @@ def go_programme(state: State, code: str) -> list[Reply]:
     """ "申请" after the conditions were shown (a single offer): straight into the form."""
     programme = get_programme(state.session, code)
     return start_application(state, programme, described=True) if programme else []
+
+
+def switch_confirmed(state: State, code: str) -> list[Reply]:
+    programme = get_programme(state.session, code)
+    if programme is None:
+        return []
+    return start_application(state, programme, described=True, replace=True)
+
+
+def switch_declined(state: State, code: str) -> list[Reply]:
+    return switch.keep_draft(state, FLOW)

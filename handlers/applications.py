@@ -6,7 +6,11 @@ import datetime as dt
 import re
 from typing import Any
 
-from handlers import confirm, forms
+from handlers import confirm, forms, picks
+from handlers.cues import PROGRESS_WORDS, SUPPLEMENT_WORDS, WITHDRAW_WORDS
+from handlers.draft import Draft
+from handlers.homophones import correct
+from handlers.menu import media_outside_form
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from handlers.text import fold
@@ -20,13 +24,22 @@ from models.aid import (
     find_application,
     transition,
 )
-from models.form_schema import Field, Form
+from models.conversation import save_conversation
+from models.form_schema import PROOFS, Field, Form
+from models.outbox import MEDIA, enqueue
 from models.windows import SHANGHAI
 
 WITHDRAW = "aid_withdraw"
 SUPPLEMENT = "aid_supplement"
+PHOTO = "aid_photo"  # "is this photo for application …?"
+# Several applications a bare command could mean: which one (handlers.flows declares them).
+DETAIL_PICK = "aid_detail"
+WITHDRAW_PICK = "aid_withdraw_pick"
+SUPPLEMENT_PICK = "aid_supplement_pick"
+PHOTO_PICK = "aid_photo_pick"
 REFERENCE = re.compile(r"([A-Za-z]{1,8})-?(\d{4})-?(\d{6})")
 COMMAND = re.compile(r"(查询|查看|进度|撤回|撤销|补充|补交)\s*[:：]?\s*(\S+)")
+
 
 
 def _when(moment: dt.datetime) -> str:
@@ -83,6 +96,72 @@ def command(message: Inbound, state: State) -> list[Reply] | None:
     if verb in ("补充", "补交"):
         return _start_supplement(state, application)
     return [Text(details(application))]
+
+
+def bare_command(message: Inbound, state: State) -> list[Reply] | None:
+    """ "撤回", "补充", "查进度", "我想撤回申请": the command, on the worker's only
+    candidate, or the candidates numbered; None if the text is none of them."""
+    text = correct(fold(message.text))
+    if len(text) > 20 or REFERENCE.search(text):
+        return None
+    mine = applications_of(state.session, state.follower.id)
+    if WITHDRAW_WORDS.search(text):
+        undecided = [a for a in mine if a.undecided]
+        if not undecided:
+            return [Text("您没有可以撤回的申请（已有结果的申请不能撤回）。回复“我的申请”查看。")]
+        if len(undecided) == 1:
+            return _ask_withdraw(state, undecided[0])
+        return _which(state, WITHDRAW_PICK, undecided, "要撤回哪一份？")
+    if SUPPLEMENT_WORDS.search(text):
+        waiting = [a for a in mine if a.status == NEEDS_INFO]
+        if not waiting:
+            return [Text("您的申请目前都不需要补充材料。回复“我的申请”查看进度。")]
+        if len(waiting) == 1:
+            return _start_supplement(state, waiting[0])
+        return _which(state, SUPPLEMENT_PICK, waiting, "要给哪一份补充材料？")
+    if PROGRESS_WORDS.search(text):
+        return progress(message, state)
+    return None
+
+
+def progress(message: Inbound, state: State) -> list[Reply]:
+    """ "查进度": the only application in detail, or the applications numbered."""
+    mine = applications_of(state.session, state.follower.id)
+    if not mine:
+        return [Text("您还没有提交过帮扶申请。回复“帮扶”查看可以申请的项目。")]
+    if len(mine) == 1:
+        return [Text(details(mine[0]))]
+    return _which(state, DETAIL_PICK, mine[:9], "要查看哪一份？")
+
+
+def _which(state: State, kind: str, candidates: list[AidApplication], question: str) -> list[Reply]:
+    if kind == DETAIL_PICK:
+        picks.offer(state, DETAIL_PICK, [a.reference for a in candidates])
+    elif kind == WITHDRAW_PICK:
+        picks.offer(state, WITHDRAW_PICK, [a.reference for a in candidates])
+    else:
+        picks.offer(state, SUPPLEMENT_PICK, [a.reference for a in candidates])
+    lines = [f"您有{len(candidates)}份申请，{question}回复数字："]
+    lines += [
+        f"{n} {a.reference} {a.programme.name}｜{a.status_label}"
+        for n, a in enumerate(candidates, 1)
+    ]
+    return [Text("\n".join(lines))]
+
+
+def picked_detail(state: State, reference: str) -> list[Reply]:
+    application = _own(state, reference)
+    return [Text(details(application))] if application else _not_found(reference)
+
+
+def picked_withdraw(state: State, reference: str) -> list[Reply]:
+    application = _own(state, reference)
+    return _ask_withdraw(state, application) if application else _not_found(reference)
+
+
+def picked_supplement(state: State, reference: str) -> list[Reply]:
+    application = _own(state, reference)
+    return _start_supplement(state, application) if application else _not_found(reference)
 
 
 STATUS_WORDS = {
@@ -213,3 +292,62 @@ def needs_info_reminders(state: State) -> dict[str, Text]:
         )
         for a in waiting[:2]
     }
+
+
+# --- a photo sent outside a form -------------------------------------------------------
+
+
+def photo_outside_form(message: Inbound, state: State) -> list[Reply]:
+    """A photo with no form asking for one: while staff wait for material on an
+    application, offer it there (never drop it); otherwise say where photos go."""
+    waiting = [
+        a for a in applications_of(state.session, state.follower.id) if a.status == NEEDS_INFO
+    ]
+    if not waiting or not message.media_id:
+        return media_outside_form(message, state)
+    received = state.now.isoformat()
+    subjects = [f"{a.reference}|{message.media_id}|{received}" for a in waiting[:5]]
+    if len(waiting) == 1:
+        application = waiting[0]
+        question = (
+            f"这张照片是要补充给申请 {application.reference}（{application.programme.name}）的吗？"
+        )
+        return confirm.ask(state, PHOTO, subjects[0], question, how="回复“是”补交，回复“否”不交。")
+    picks.offer(state, PHOTO_PICK, subjects)
+    lines = ["这张照片是要补充给哪份申请？回复数字："]
+    lines += [f"{n} {a.reference} {a.programme.name}" for n, a in enumerate(waiting[:5], 1)]
+    return [Text("\n".join(lines))]
+
+
+def photo_confirmed(state: State, subject: str) -> list[Reply]:
+    """Start the 补充 form with the photo already received, at the photo step."""
+    reference, media_id, received = subject.split("|", 2)
+    application = _own(state, reference)
+    form = SupplementForm().load(state, reference) if application else None
+    if form is None:
+        return [Text(f"申请 {reference} 已不需要补充材料，这张照片没有提交。")]
+    draft = Draft(
+        code=reference,
+        title=form.title,
+        step=PROOFS,
+        answers={"note": ""},
+        proofs=[{"media_id": media_id, "received_at": received}],
+    )
+    save_conversation(state.session, state.follower.id, SUPPLEMENT, draft.to_data(), state.now)
+    # WeChat keeps a photo's MediaId for three days: fetch it now, via the outbox.
+    enqueue(
+        state.session,
+        key=f"media:{media_id}",
+        channel=MEDIA,
+        kind="proof",
+        payload={"media_id": media_id},
+        follower_id=state.follower.id,
+    )
+    return [
+        Text(f"好的，已作为申请 {reference} 的补充材料收到第1张。还有请继续发送，发完回复“完成”。")
+    ]
+
+
+def photo_declined(state: State, subject: str) -> list[Reply]:
+    reference = subject.split("|", 1)[0]
+    return [Text(f"好的，这张照片没有提交。需要时回复“补充 {reference}”补交材料。")]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from handlers import picks
 from handlers.benefit_matcher import match, rank
 from handlers.messages import Inbound, Reply, Text
+from handlers.office import office_line
 from handlers.state import State
 from models.benefit import Benefit, benefits
 
@@ -29,7 +30,7 @@ def fill(state: State, text: str) -> str:
     for key, value in (
         ("{hotline}", union.hotline),
         ("{provincial_hotline}", union.provincial_hotline),
-        ("{office}", union.office),
+        ("{office}", office_line(state)),
         ("{union}", union.name),
     ):
         text = text.replace(key, value)
@@ -37,8 +38,11 @@ def fill(state: State, text: str) -> str:
 
 
 def describe(state: State, benefit: Benefit) -> str:
-    """The answer card: title, answer, who, how, link."""
+    """The answer card: title, answer, who, how, link; in the middle of a form (a
+    question asked aside) only the answer, so the question waiting stays in view."""
     lines = [f"【{benefit.title}】", fill(state, benefit.answer)]
+    if state.pending_question:
+        return "\n".join(lines)
     if benefit.audience:
         lines.append("对象：" + fill(state, benefit.audience))
     if benefit.how:

@@ -12,15 +12,14 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from handlers import confirm, forms, picks
-from handlers.aid import closed_text, window_text
+from handlers import confirm, forms, picks, switch
 from handlers.forms import Refused
 from handlers.messages import Inbound, Reply, Text
+from handlers.seasons import closed_text, out_of_season, window_text
 from handlers.state import State
 from handlers.text import fold
 from models.aid import person_hash
 from models.competition import (
-    CANCELLED,
     CONFIRMED,
     ENTRY_LABELS,
     WAITLISTED,
@@ -28,7 +27,6 @@ from models.competition import (
     CompetitionEntry,
     competitions,
     count_entries,
-    entries_of,
     event_day,
     find_entry,
     lock_competition,
@@ -38,12 +36,11 @@ from models.competition import (
 )
 from models.consent import PRIVACY, record_consent
 from models.form_schema import Field, Form, fields_from
-from models.waitlist import cancel_entry
 from models.windows import window_on
 
 FLOW = "competition"
 KIND = "competition"
-CANCEL = "competition_cancel"
+SWITCH = "competition_switch"  # the yes/no question before replacing another sign-up draft
 # What a sign-up is called, by the competition's kind (a proposal is submitted, not entered).
 SUBMITTED = {"innovation": "申报成功", "proposal": "提交成功", "nomination": "推荐已提交"}
 
@@ -115,11 +112,12 @@ def competition_list(message: Inbound, state: State) -> list[Reply]:
 
 
 def show(state: State, competition: Competition) -> list[Reply]:
-    """Details first; if sign-up is open, "报名" starts the form."""
-    info = describe(state, competition)
+    """Details first; if sign-up is open, "报名" starts the form. Out of season the
+    next opening leads, and the details are cut to the title and description."""
     if not season_window(state, competition).open:
-        closed = closed_text(state, competition.title, competition, "报名")
-        return [Text(f"{info}\n\n{closed}")]
+        [closed] = out_of_season(state, competition, "报名")
+        return [Text(f"【{competition.title}】{competition.description}\n{closed.content}")]
+    info = describe(state, competition)
     picks.offer(state, KIND, [competition.code])
     return [Text(f"{info}\n\n回复“报名”开始报名。")]
 
@@ -134,10 +132,19 @@ def go_competition(state: State, code: str) -> list[Reply]:
     return start_signup(state, competition) if competition else []
 
 
-def start_signup(state: State, competition: Competition) -> list[Reply]:
+def start_signup(state: State, competition: Competition, replace: bool = False) -> list[Reply]:
+    """Open the sign-up form; another contest's draft is replaced only after a 是."""
     window = season_window(state, competition)
-    if not competition.active or not window.open:
+    if not competition.active:
         return [Text(closed_text(state, competition.title, competition, "报名"))]
+    if not window.open:
+        return out_of_season(state, competition, "报名")
+    waiting = None if replace else switch.waiting_draft(state, FLOW)
+    if waiting is not None:
+        if waiting.code == competition.code:
+            return switch.already_open(waiting)
+        wanted = f"报名“{competition.title}”"
+        return confirm.ask(state, SWITCH, competition.code, *switch.question(waiting, wanted))
     intro = f"开始报名“{competition.title}”。"
     if (
         competition.capacity is not None
@@ -269,79 +276,10 @@ def _unit_full(competition: Competition, taken: int) -> str:
     )
 
 
-# --- my sign-ups, cancel, results --------------------------------------------
+def switch_confirmed(state: State, code: str) -> list[Reply]:
+    competition = state.session.get(Competition, code)
+    return start_signup(state, competition, replace=True) if competition else []
 
 
-def _active_entries(state: State) -> list[CompetitionEntry]:
-    return [e for e in entries_of(state.session, state.follower.id) if e.status != CANCELLED]
-
-
-def entry_line(state: State, entry: CompetitionEntry) -> str:
-    status = ENTRY_LABELS[entry.status]
-    if entry.status == WAITLISTED:
-        queue = waitlist(state.session, entry.competition_code, entry.season)
-        status = f"候补第{[e.id for e in queue].index(entry.id) + 1}位"
-    day = event_day(entry.competition, entry.season)
-    when = f"｜{day.month}月{day.day}日" if day else ""
-    return f"{entry.competition.title}｜{status}{when}"
-
-
-def active_entry(state: State, code: str) -> CompetitionEntry | None:
-    return next((e for e in _active_entries(state) if e.competition_code == code), None)
-
-
-def my_entries_lines(state: State) -> list[str]:
-    entries = _active_entries(state)
-    return [f"{n} {entry_line(state, e)}" for n, e in enumerate(entries, 1)]
-
-
-def my_entries(message: Inbound, state: State) -> list[Reply]:
-    """``我的报名``: sign-ups and waitlist positions, numbered for ``取消报名 N``."""
-    lines = my_entries_lines(state)
-    if not lines:
-        return [Text("您还没有报名竞赛。回复“竞赛”查看正在报名的竞赛。")]
-    return [
-        Text("您的报名：\n" + "\n".join(lines) + "\n取消请回复“取消报名 序号”，例如“取消报名 1”。")
-    ]
-
-
-def cancel_command(message: Inbound, state: State) -> list[Reply] | None:
-    """``取消报名 N``; None if the text is not one."""
-    match = re.fullmatch(r"取消报名\s*(\d+)", fold(message.text))
-    if not match:
-        return None
-    entries = _active_entries(state)
-    number = int(match.group(1))
-    if not 1 <= number <= len(entries):
-        return [Text(f"没有第{number}项报名。回复“我的报名”查看序号。")]
-    return ask_cancel(state, entries[number - 1])
-
-
-def ask_cancel(state: State, entry: CompetitionEntry) -> list[Reply]:
-    question = f"确定要取消“{entry.competition.title}”的报名吗？取消后名额会让给候补的人。"
-    return confirm.ask(state, CANCEL, str(entry.id), question)
-
-
-def cancel_confirmed(state: State, entry_id: str) -> list[Reply]:
-    entry = state.session.get(CompetitionEntry, int(entry_id))
-    promoted = None
-    if entry is not None and entry.follower_id == state.follower.id:
-        promoted = cancel_entry(state.session, entry, state.now)
-    if promoted is None:
-        return [Text("这项报名已经取消了。")]
-    reply = f"已取消“{entry.competition.title}”的报名。"
-    if promoted:
-        reply += "名额已按顺序让给候补的职工。"
-    return [Text(reply)]
-
-
-def cancel_declined(state: State, entry_id: str) -> list[Reply]:
-    return [Text("好的，报名保留。")]
-
-
-def results(message: Inbound, state: State) -> list[Reply]:
-    """``竞赛结果``: results staff have recorded."""
-    published = [c for c in competitions(state.session) if c.results]
-    if not published:
-        return [Text("竞赛结果还没有公布，公布后会在这里查询。")]
-    return [Text("\n\n".join(f"【{c.title}】\n{c.results}" for c in published))]
+def switch_declined(state: State, code: str) -> list[Reply]:
+    return switch.keep_draft(state, FLOW)

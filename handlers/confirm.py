@@ -19,11 +19,15 @@ FLOW = "confirm"
 log = logging.getLogger(__name__)
 
 
-def ask(state: State, kind: str, subject: str, question: str) -> list[Reply]:
-    """Ask ``question`` about ``subject`` (an id); the answer goes to ``kind``'s handlers."""
+def ask(
+    state: State, kind: str, subject: str, question: str, how: str = "回复“是”确认，回复“否”保留。"
+) -> list[Reply]:
+    """Ask ``question`` about ``subject`` (an id); the answer goes to ``kind``'s handlers.
+
+    ``how`` says what 是 and 否 do, in the words of the question ("回复“是”补交")."""
     data = {"step": "confirm", "kind": kind, "subject": subject}
     save_conversation(state.session, state.follower.id, FLOW, data, state.now)
-    return [Text(f"{question}回复“是”确认，回复“否”保留。")]
+    return [Text(f"{question}{how}")]
 
 
 def continue_confirm(message: Inbound, state: State) -> list[Reply] | None:

@@ -12,9 +12,19 @@ flow nobody declares (it would otherwise be ignored: a lost draft).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from handlers import aid, applications, benefits, competitions, confirm, picks
+from handlers import (
+    aid,
+    applications,
+    benefits,
+    callback,
+    competitions,
+    confirm,
+    entries,
+    picks,
+    seasons,
+)
 from handlers.forms import FormOwner
 from handlers.messages import Reply
 from handlers.state import State
@@ -35,14 +45,20 @@ class Flows:
     picks: Mapping[str, tuple[Action, Action]]
     # question kind → (what yes does, what no does)
     confirms: Mapping[str, tuple[Action, Action]]
+    # list kind → what "提醒我" does when one closed thing was offered
+    reminds: Mapping[str, Action] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        clash = {picks.FLOW, confirm.FLOW} & set(self.forms)
+        clash = set(WAITING) & set(self.forms)
         if clash:
             raise UnknownFlow(f"form flows may not be named {sorted(clash)}")
 
     def knows(self, flow: str) -> bool:
-        return flow in (picks.FLOW, confirm.FLOW) or flow in self.forms
+        return flow in WAITING or flow in self.forms
+
+
+# Conversations that are not forms: a numbered list, a yes/no question, 人工's details.
+WAITING = (picks.FLOW, confirm.FLOW, callback.FLOW)
 
 
 def build() -> Flows:
@@ -58,13 +74,35 @@ def build() -> Flows:
             # A number from the list shows details; 报名 on the details starts the form.
             competitions.KIND: (competitions.picked_competition, competitions.go_competition),
             benefits.KIND: (benefits.picked_benefit, benefits.picked_benefit),
+            # Out of season: 提醒我 (or 好, 申请) asks to be told when it opens.
+            seasons.AID_CLOSED: (aid.picked_programme, seasons.remind_programme),
+            seasons.CONTEST_CLOSED: (competitions.picked_competition, seasons.remind_competition),
+            # A bare command with several candidates: the one picked.
+            applications.DETAIL_PICK: (applications.picked_detail, applications.picked_detail),
+            applications.WITHDRAW_PICK: (
+                applications.picked_withdraw,
+                applications.picked_withdraw,
+            ),
+            applications.SUPPLEMENT_PICK: (
+                applications.picked_supplement,
+                applications.picked_supplement,
+            ),
+            applications.PHOTO_PICK: (applications.photo_confirmed, applications.photo_confirmed),
+            entries.CANCEL_PICK: (entries.picked_cancel, entries.picked_cancel),
         },
         confirms={
-            competitions.CANCEL: (competitions.cancel_confirmed, competitions.cancel_declined),
+            entries.CANCEL: (entries.cancel_confirmed, entries.cancel_declined),
             applications.WITHDRAW: (
                 applications.withdraw_confirmed,
                 applications.withdraw_declined,
             ),
+            applications.PHOTO: (applications.photo_confirmed, applications.photo_declined),
+            aid.SWITCH: (aid.switch_confirmed, aid.switch_declined),
+            competitions.SWITCH: (competitions.switch_confirmed, competitions.switch_declined),
+        },
+        reminds={
+            seasons.AID_CLOSED: seasons.remind_programme,
+            seasons.CONTEST_CLOSED: seasons.remind_competition,
         },
     )
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import replace
 from typing import Any, Protocol
 
-from handlers import doubts
+from handlers import asides, doubts
 from handlers.draft import Draft
 from handlers.menu import staff_contact_text
 from handlers.messages import Inbound, Reply, Text
@@ -96,8 +96,9 @@ def idle_limit(state: State) -> dt.timedelta:
 def continue_form(message: Inbound, state: State) -> list[Reply] | None:
     """Take the worker's next message into their open form.
 
-    Returns None when the message is not for the form (the draft is paused and
-    the worker asked something else): the caller routes it as usual.
+    Returns None when the message is not for the form (the draft is paused, or the
+    worker asked something else, see :mod:`handlers.asides`): the caller routes it
+    as usual, and shows ``state.pending_question`` after the answer when it is set.
     """
     conversation = state.conversation
     owner = state.flows.forms[conversation.flow]
@@ -110,10 +111,12 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
         form = replace(form, notice_version=draft.notice_version)
     text, word = fold(message.text), keyword(message.text)
 
-    if not draft.paused and state.now - conversation.updated_at > idle_limit(state):
+    idle = not draft.paused and state.now - conversation.updated_at > idle_limit(state)
+    # The first message after a pause is not swallowed: an answer that can only be the
+    # answer goes on; anything else is answered, with the form offered (below).
+    if idle and not asides.resumes(state, form, draft, message):
         draft.paused = True
         _save(state, form, draft)
-        return [Text(pause_notice(form.title))]
     if draft.paused:
         control = control_in(word, strict=True)
         if control == RESUME:
@@ -137,7 +140,22 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
     control = control_in(word, strict=field is not None and field.kind in FREE_TEXT)
     if control:
         return ON_CONTROL[control](state, form, draft)
+    aside = asides.consider(state, form, draft, field, message)
+    if aside is not None and aside.routed:  # the router answers it, then asks again
+        # Active just before whatever answering it saves (a list, another form): the
+        # latest conversation takes the next message.
+        conversation.updated_at = state.now - asides.JUST_BEFORE
+        state.pending_question = _prompt(form, draft)
+        return None
+    if aside is not None and aside.back_to:  # "名字打错了": that question again
+        draft.step, draft.walking_back = aside.back_to, True
+        _save(state, form, draft)
+        return [Text(_prompt(form, draft))]
+    if aside is not None:  # a question about the form, answered from it
+        return [Text(aside.reply + ("\n\n" + _prompt(form, draft) if aside.reask else ""))]
     if draft.at_summary:
+        # "手机号写错了 改一下" names the line to change: as "修改 3".
+        text = asides.edit_by_name(_editable(form, draft.answers), text) or text
         return _at_summary(state, owner, form, draft, text, word)
     if draft.at_proofs:
         return _at_proofs(state, owner, form, draft, word)

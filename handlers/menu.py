@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from handlers import callback
+from handlers.cues import small_talk
 from handlers.messages import Inbound, Reply, Text
+from handlers.office import call_back_time, office_line
 from handlers.state import State
-from models.handoff import record_handoff
+from handlers.text import fold
+from models.handoff import phone_on_file
+from models.masking import mask_phone
 
 # The services a worker can reach, in menu order: (number, keyword, what it does).
 SERVICES = (
@@ -105,18 +110,28 @@ def voice_not_recognised(message: Inbound, state: State) -> list[Reply]:
 
 
 def staff_contact_text(state: State) -> str:
+    """For a worker who asks for a person inside a form (the form is the topic):
+    recorded, when staff will call and on which number, and how to reach someone now."""
     union = state.settings.union
+    phone = phone_on_file(state.session, state.follower.id)
+    number = f"（号码 {mask_phone(phone)}）" if phone else ""
     return (
-        "已记录您的人工服务请求，工作人员会在工作时间联系您。"
-        f"急事请拨打职工服务热线 {union.hotline}"
-        f"（江苏省总工会 {union.provincial_hotline}），或到{union.office}。"
+        f"已记录您的人工服务请求，工作人员会在{call_back_time(state)}给您回电{number}。"
+        f"急事请拨打职工服务热线 {union.hotline}（江苏省总工会 {union.provincial_hotline}），"
+        f"或到{office_line(state)}。"
     )
 
 
 def staff_contact(message: Inbound, state: State) -> list[Reply]:
-    """``人工``: records a request for a call back and says how to reach a person now."""
-    record_handoff(state.session, state.follower.id, topic="人工服务", now=state.now)
-    return [Text(staff_contact_text(state))]
+    """``人工``: records a request for a call back and asks what it is about."""
+    return callback.staff_contact(message, state)
+
+
+def small_talk_reply(message: Inbound, state: State) -> list[Reply]:
+    """ "谢谢", "好的", "辛苦了": a short, warm reply, never "没听懂"."""
+    if small_talk(fold(message.text).lower()) == "thanks":
+        return [Text("不客气，能帮上忙就好。还有事随时发消息给我们。")]
+    return [Text("好的。有需要随时回复“帮助”查看菜单。")]
 
 
 def location_received(message: Inbound, state: State) -> list[Reply]:

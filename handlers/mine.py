@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import applications, competitions
+from handlers import applications, entries
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 
@@ -10,7 +10,7 @@ from handlers.state import State
 def my_records(message: Inbound, state: State) -> list[Reply]:
     """Applications with their status, sign-ups and waitlist positions."""
     applied = applications.application_lines(state)
-    entered = competitions.my_entries_lines(state)
+    entered = entries.my_entries_lines(state)
     if not applied and not entered:
         return [Text("您还没有帮扶申请或竞赛报名。回复“帮扶”申请帮扶，回复“竞赛”查看竞赛。")]
     parts = []

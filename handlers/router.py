@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from handlers import (
     aid,
     applications,
     benefits,
+    callback,
     competitions,
     confirm,
+    entries,
     followers,
     forms,
     intents,
     menu,
     mine,
+    office,
     picks,
 )
 from handlers.draft import Draft
+from handlers.homophones import correct
 from handlers.messages import (
     CLICK,
     LOCATION,
@@ -63,7 +68,7 @@ EVENTS: dict[str, Handler] = {
 }
 
 MESSAGES: dict[str, Handler] = {
-    "image": menu.media_outside_form,
+    "image": applications.photo_outside_form,
     "video": menu.media_outside_form,
     "shortvideo": menu.media_outside_form,
     "location": menu.location_received,
@@ -84,14 +89,18 @@ KEYWORDS: dict[str, Handler] = {
     "报名": competitions.competition_list,
     "竞赛报名": competitions.competition_list,
     "比赛": competitions.competition_list,
-    "我的报名": competitions.my_entries,
-    "竞赛结果": competitions.results,
-    "比赛结果": competitions.results,
+    "我的报名": entries.my_entries,
+    "竞赛结果": entries.results,
+    "比赛结果": entries.results,
     "普惠": benefits.benefits_menu,
     "我的": mine.my_records,
     "我的申请": applications.my_applications,
-    "查询进度": applications.my_applications,
-    "申请进度": applications.my_applications,
+    "查询进度": applications.progress,
+    "申请进度": applications.progress,
+    "查进度": applications.progress,
+    "进度": applications.progress,
+    **dict.fromkeys(("地址", "电话", "在哪", "在哪里", "办公时间"), office.office_info),
+    **dict.fromkeys(("谢谢", "好的", "辛苦了", "谢谢你", "谢谢您", "感谢"), menu.small_talk_reply),
 }
 # The menu's numbers stand for its keywords.
 KEYWORDS.update({number: KEYWORDS[keyword] for number, keyword, _ in menu.SERVICES})
@@ -103,6 +112,7 @@ Continuation = Callable[[Inbound, State], list[Reply] | None]
 CONTINUATIONS: dict[str, Continuation] = {
     picks.FLOW: picks.continue_pick,
     confirm.FLOW: confirm.continue_confirm,
+    callback.FLOW: callback.continue_handoff,
 }
 
 
@@ -129,7 +139,12 @@ def route_fresh(message: Inbound, state: State) -> Handler:
     if message.kind == "voice" and not message.text:
         return menu.voice_not_recognised
     if message.kind in ("text", "voice"):
-        return route_keyword(message.text)
+        corrected = correct(message.text)
+        if corrected == message.text:
+            return route_keyword(message.text)
+        # 申情 / 帮付 / 竟赛: the handler reads the keyword as meant (see handlers.homophones).
+        handler = route_keyword(corrected)
+        return lambda message, state: handler(replace(message, text=corrected), state)
     return MESSAGES.get(message.kind, menu.unsupported)
 
 
@@ -158,8 +173,21 @@ def converse(message: Inbound, state: State) -> list[Reply]:
         return converse(message, state)
     state.conversation = None
     replies = route_fresh(message, state)(message, state)
-    draft = find_conversation(state.session, conversation.follower_id, conversation.flow)
-    waiting = Draft.from_data(draft.data) if draft is not None else None
-    if waiting is not None and waiting.paused:
-        replies.append(Text(forms.pause_notice(waiting.title)))
-    return replies
+    return replies + _form_still_waiting(state, conversation.follower_id, conversation.flow)
+
+
+def _form_still_waiting(state: State, follower_id: int, flow: str) -> list[Reply]:
+    """After answering something else: the pause notice, or the form's question again
+    (a question asked aside), unless the answer asked a question of its own (whether
+    to switch forms, 人工's topic) or started another form."""
+    draft = find_conversation(state.session, follower_id, flow)
+    if flow not in state.flows.forms or draft is None:
+        return []
+    waiting = Draft.from_data(draft.data)
+    latest = get_conversation(state.session, follower_id)
+    if waiting.paused:
+        return [Text(forms.pause_notice(waiting.title))]
+    if state.pending_question and latest is not None and latest.flow in (flow, picks.FLOW):
+        question = state.pending_question.removesuffix("\n" + forms.CONTROL_HINT)
+        return [Text(f"——\n{waiting.title}还没填完，回复“继续”接着填：\n{question}")]
+    return []

@@ -31,6 +31,9 @@ class State:
     now: dt.datetime
     # The conversations that may be waiting for this message (handlers.flows.build()).
     flows: Flows
+    # Set by a form that let a question pass (handlers.asides): the question it still
+    # asks, which the router shows after answering the worker's.
+    pending_question: str | None = None
 
     @property
     def today(self) -> dt.date:

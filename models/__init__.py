@@ -26,6 +26,7 @@ from models.media import MediaFile
 from models.outbox import OutboxMessage
 from models.staff import StaffUser
 from models.subscription import SubscribeConsent
+from models.wishes import ReminderWish
 
 __all__ = [
     "AccessToken",
@@ -50,6 +51,7 @@ __all__ = [
     "OutboxMessage",
     "RateWindow",
     "ReferenceCounter",
+    "ReminderWish",
     "StaffUser",
     "SubscribeConsent",
     "utcnow",

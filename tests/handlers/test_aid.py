@@ -249,9 +249,11 @@ class TestRules:
         db.commit()
         worker.say("帮扶")
         reply = worker.say("3")
-        assert "申报时间为每年1月1日至1月2日，现在不在申报期" in reply
-        assert "下次" in reply and "12351" in reply
-        assert db.scalars(select(Conversation)).all() == []
+        # The next opening leads, then the window, what is open now and the office.
+        assert reply.startswith("金秋助学下次")
+        assert "年1月1日开始申报（每年1月1日至1月2日），现在不在申报期" in reply
+        assert "现在可以申请：困难职工帮扶" in reply and "12351" in reply
+        assert db.scalars(select(Conversation).where(Conversation.flow == "aid")).all() == []
 
     def test_wrapping_window_is_open_across_the_new_year(self):
         from models.aid import window_on
@@ -497,10 +499,19 @@ class TestDurability:
             )
         )
         db.commit()
-        reply = worker.say("13812345678")
-        assert reply == "您有一份未完成的困难职工帮扶申请，回复“继续”接着填，回复“取消”放弃。"
-        assert "请输入联系手机号" in worker.say("继续")  # the typed number was not taken
+        # A phone number at the phone question can only be the answer: taken at once.
         assert "工作单位" in worker.say("13812345678")
+        db.execute(
+            update(Conversation).values(
+                updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=31)
+            )
+        )
+        db.commit()
+        # Anything else is answered, not swallowed, and the form is offered.
+        reply = worker.say("帮助")
+        assert reply.startswith("回复数字或关键词")
+        assert reply.endswith("您有一份未完成的困难职工帮扶申请，回复“继续”接着填，回复“取消”放弃。")  # noqa: E501
+        assert "工作单位" in worker.say("继续")
 
     def test_a_wrong_answer_counts_as_activity(self, worker, db):
         worker.say("帮扶")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import handlers
 from bot import create_app
-from handlers import aid, applications, benefits, competitions, confirm, picks
+from handlers import aid, applications, benefits, callback, competitions, confirm, entries, picks
 from handlers.flows import Flows, UnknownFlow, build, check_stored
 from models import Conversation, Follower
 from models.follower import lock_follower
@@ -25,8 +25,25 @@ EXPECTED_FORMS = {
     "competition": competitions.SignupForm,
     "aid_supplement": applications.SupplementForm,
 }
-EXPECTED_PICKS = {"aid", "competition", "benefit"}
-EXPECTED_CONFIRMS = {"competition_cancel", "aid_withdraw"}
+EXPECTED_PICKS = {
+    "aid",
+    "competition",
+    "benefit",
+    "aid_closed",
+    "competition_closed",
+    "aid_detail",
+    "aid_withdraw_pick",
+    "aid_supplement_pick",
+    "aid_photo_pick",
+    "entry_cancel",
+}
+EXPECTED_CONFIRMS = {
+    "competition_cancel",
+    "aid_withdraw",
+    "aid_photo",
+    "aid_switch",
+    "competition_switch",
+}
 
 
 def test_build_declares_the_union_s_conversations():
@@ -48,10 +65,9 @@ def test_the_actions_are_the_handlers_own():
         applications.withdraw_confirmed,
         applications.withdraw_declined,
     )
-    assert flows.confirms[competitions.CANCEL] == (
-        competitions.cancel_confirmed,
-        competitions.cancel_declined,
-    )
+    assert flows.confirms[entries.CANCEL] == (entries.cancel_confirmed, entries.cancel_declined)
+    assert flows.confirms[aid.SWITCH] == (aid.switch_confirmed, aid.switch_declined)
+    assert set(flows.reminds) == {"aid_closed", "competition_closed"}
 
 
 def uses_in_handlers() -> Iterator[tuple[str, str, str]]:
@@ -100,7 +116,7 @@ def test_every_flow_the_handlers_use_is_declared():
     assert missing == []
 
 
-@pytest.mark.parametrize("name", [picks.FLOW, confirm.FLOW])
+@pytest.mark.parametrize("name", [picks.FLOW, confirm.FLOW, callback.FLOW])
 def test_a_form_may_not_take_the_name_of_lists_or_questions(name):
     with pytest.raises(UnknownFlow, match=name):
         Flows(forms={name: aid.AidApplicationForm()}, picks={}, confirms={})
@@ -108,7 +124,7 @@ def test_a_form_may_not_take_the_name_of_lists_or_questions(name):
 
 def test_knows_forms_lists_and_questions():
     flows = build()
-    for flow in ("aid", "competition", "aid_supplement", "pick", "confirm"):
+    for flow in ("aid", "competition", "aid_supplement", "pick", "confirm", "handoff"):
         assert flows.knows(flow)
     assert not flows.knows("ghost")
     assert not flows.knows("benefit")  # a list kind, not a flow

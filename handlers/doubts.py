@@ -60,9 +60,10 @@ def _amount(field: Field, value: Any, answers: Mapping[str, Any]) -> str | None:
             )
         household = f"{people}口人的家庭" if people else "一个家庭"
         return f"{field.label}只有{field.show(value)}？对{household}来说太少了，请核对一下。"
-    if high is not None and value > high:
+    if high is not None and value > high * (people or 1):
+        each = f"，{people}口人每人每月{value // people}元" if people else ""
         return (
-            f"{field.label}是{field.show(value)}？这个数比较大，请核对一下"
+            f"{field.label}是{field.show(value)}{each}？这个数比较大，请核对一下"
             "（这里问的是每月合计，不是一年的）。"
         )
     return None

@@ -133,12 +133,35 @@ def _strip(text: str, words: tuple[str, ...], *, end: bool) -> tuple[str, bool]:
 
 
 def read_quantity(text: str, units: tuple[str, ...] = ()) -> Quantity:
-    """An amount or a count: "12万", "五万多", "3000左右", "两千五百元", "三口人", "大概两千".
+    """An amount or a count: "12万", "五万多", "3000左右", "两千五百元", "三口人", "大概两千",
+    or the one number among words ("不对 那是一年的 一个月3000").
 
     Raises :class:`Range` for two numbers, :class:`Vague` for "几千", :class:`Unreadable`
     otherwise. A leading "-" or "负" is kept: the caller refuses negatives with its reason.
     """
-    value = re.sub(r"\s+", "", text).replace(",", "").replace("，", "")
+    try:
+        return _read_quantity(text, units)
+    except Unreadable:
+        parts = [part for part in re.split(r"[\s,，。；;]+", text) if part]
+        if len(parts) < 2:
+            raise
+    read = []
+    for part in parts:
+        try:
+            read.append(_read_quantity(part, units))
+        except (Unreadable, Vague, Range):
+            continue
+    if len(read) != 1:
+        raise Unreadable(text)
+    return read[0]
+
+
+def _read_quantity(text: str, units: tuple[str, ...]) -> Quantity:
+    # "3,000" and "3 000" group thousands; "3000 4000" is two numbers, not 30004000.
+    value = re.sub(r"(?<=\d)[\s,，](?=\d{3}(?!\d))", "", text)
+    if re.search(r"\d\s+\d", value):
+        raise Unreadable(text)
+    value = re.sub(r"\s+", "", value).replace(",", "").replace("，", "")
     approximate = False
     changed = True
     while changed:  # words come in any order: "大概五万多块钱吧"
@@ -158,7 +181,7 @@ def read_quantity(text: str, units: tuple[str, ...] = ()) -> Quantity:
         sign, value = -1, value[1:]
     parts = RANGE_SIGNS.split(value)
     if len(parts) == 2 and all(parts):
-        low, high = (read_quantity(part, units).value for part in parts)
+        low, high = (_read_quantity(part, units).value for part in parts)
         raise Range(low, high)
     if not value:
         raise Unreadable(text)

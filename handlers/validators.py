@@ -193,9 +193,11 @@ def make_count(minimum: int, maximum: int, unit: str) -> Callable[[str], int]:
 
 
 def _bare(word: str) -> str:
-    """A reply without what people add to it: "对对对" → "对", "好的呀" → "好的"."""
+    """A reply without what people add to it: "对对对" → "对", "好的呀" → "好的",
+    "那同意" → "同意"."""
     if len(word) > 1 and len(set(word)) == 1:
         return word[0]
+    word = re.sub(r"^(?:那就|那我就?|那)(?=.)", "", word)
     return re.sub(r"(?<=.)[呀啊哈嘛吧哦呢]+$", "", word)
 
 

@@ -99,7 +99,7 @@ FINISH_PROOFS = frozenset(
 )
 SKIP_PROOFS = frozenset({"跳过", "以后补", "稍后补交", "没有"})
 # An optional question left empty.
-NOTHING = frozenset({"无", "没有", "跳过"})
+NOTHING = frozenset({"无", "没有", "跳过"} | {"不好说", "说不好", "不清楚", "不知道", "不确定"})
 
 # Replies a worker sends twice when the bot is slow ("同意", "确认") fit a name's pattern.
 NOT_NAMES = AFFIRM | DENY | SUBMIT | {"完成", "跳过", "申请", "报名", "帮扶", "竞赛", "谢谢"}

@@ -41,7 +41,8 @@ class Field:
     # Words workers use for an option: {"配偶": ("老公", "爱人", …)}.
     synonyms: Mapping[str, tuple[str, ...]] | None = None
     # Amounts that are allowed but unlikely (a household's monthly income of 4 元) are
-    # asked about once: above 0 and below ``plausible_minimum``, or above ``plausible_maximum``.
+    # asked about once: above 0 and below ``plausible_minimum``, or above ``plausible_maximum``
+    # (per person of the ``household_field`` answer, when that was given).
     plausible_minimum: int | None = None
     plausible_maximum: int | None = None
     household_field: str = ""  # the household-size answer an amount is compared with

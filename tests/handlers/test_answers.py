@@ -307,6 +307,13 @@ class TestDoubtfulAnswers:
         assert "支出" in worker.say("对")
         assert answers(db)["monthly_income"] == 50
 
+    def test_a_year_s_income_given_for_a_month(self, worker, db):
+        to_income(worker, "3")
+        reply = worker.say("36000")
+        assert "3口人每人每月12000元" in reply and "不是一年的" in reply, reply
+        assert "支出" in worker.say("不对 那是一年的 一个月3000")
+        assert answers(db)["monthly_income"] == 3000
+
     def test_no_income_is_not_doubted(self, worker, db):
         to_income(worker, "3")
         assert "支出" in worker.say("0")
@@ -328,6 +335,14 @@ class TestDoubtfulAnswers:
         assert worker.say("很多").startswith("请只填写数字")
         assert worker.say("是").startswith("请只填写数字")  # no longer keeps the 4
         assert "monthly_income" not in answers(db)
+
+
+class TestChoicesOfAPlace:
+    def test_a_pickup_station_by_its_town(self, worker, db):
+        open_form(worker, "5", ["同意", "周平", "320924199202260050", "13912345678", "美团"])
+        assert "领取" in worker.say("送外卖的")
+        worker.say("合德镇那个")
+        assert answers(db)["pickup_station"] == "合德镇户外劳动者驿站"
 
 
 class TestPhotosDone:

@@ -44,6 +44,12 @@ class TestReasonToDoubt:
         reason = doubts.reason_to_doubt(INCOME, 60_000, {})
         assert reason.startswith("家庭月收入是60000元？这个数比较大")
 
+    def test_a_year_s_income_for_a_month(self):
+        per_person = Field(**{**INCOME.__dict__, "plausible_maximum": 10_000})
+        reason = doubts.reason_to_doubt(per_person, 36_000, {"household_size": 3})
+        assert reason.startswith("家庭月收入是36000元，3口人每人每月12000元？")
+        assert doubts.reason_to_doubt(per_person, 36_000, {"household_size": 4}) is None
+
     @pytest.mark.parametrize("value", [0, 100, 2000, 50_000])
     def test_plausible_incomes(self, value):
         # No income at all is a real answer ("没有收入填 0").

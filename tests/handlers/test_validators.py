@@ -427,6 +427,8 @@ class TestAmountsAsSaid:
             ("1万2", 12_000),
             ("三点五万", 35_000),
             ("没有", 0),
+            ("3 000", 3000),
+            ("不对 那是一年的 一个月3000", 3000),  # the one number among words
         ],
     )
     def test_taken_as_the_number(self, typed, value):
@@ -440,6 +442,9 @@ class TestAmountsAsSaid:
     def test_a_range_asks_for_one_number(self, typed, low, high):
         reason = f"请填一个数：您说的是{low}到{high}之间，大概的数也可以"
         assert refused(self.money, typed) == reason
+
+    def test_two_numbers_are_not_one(self):
+        assert refused(self.money, "3000 4000") == "请只填写数字（例如 3000），单位是元"
 
     @pytest.mark.parametrize("typed", ["几千", "十几"])
     def test_no_number_in_the_words(self, typed):
@@ -599,11 +604,11 @@ class TestYesNoAsSaid:
     def test_yes_and_no_at_once_is_asked_again(self):
         assert refused(validators.yes_no, "嗯，不是") == "请回复“是”或“否”"
 
-    @pytest.mark.parametrize("typed", ["嗯", "好", "我同意", "同意的"])
+    @pytest.mark.parametrize("typed", ["嗯", "好", "我同意", "同意的", "那同意", "那就同意吧"])
     def test_consent_in_plain_words(self, typed):
         assert validators.consent(typed) is True
 
-    @pytest.mark.parametrize("typed", ["不", "我不同意"])
+    @pytest.mark.parametrize("typed", ["不", "我不同意", "那不同意"])
     def test_refusal(self, typed):
         assert validators.consent(typed) is False
 

@@ -54,7 +54,21 @@ CONTROLS = {
 
 # The same, as people phrase them; checked in this order, so "太乱了 取消 我重新来" cancels.
 CONTROL_PHRASES = (
-    (CANCEL, ("取消", "不要了", "不申请了", "不填了", "不报了", "不想填了", "不弄了", "放弃")),
+    (
+        CANCEL,
+        (
+            "取消",
+            "不要了",
+            "不申请了",
+            "不填了",
+            "不报了",
+            "不想填了",
+            "不弄了",
+            "放弃",
+            "那算了",
+            "算了吧",
+        ),
+    ),
     (RESTART, ("重填", "重新填", "重新来", "从头来", "重新开始", "从头开始")),
     (BACK, ("上一步", "返回", "退回", "上一题", "返回上一步", "回上一步", "回到上一")),
     (HANDOFF, ("人工", "客服", "真人", "工作人员")),
@@ -62,6 +76,13 @@ CONTROL_PHRASES = (
 )
 # Words around a control word that do not change it: "算了 取消", "我要重新填", "找人工".
 FILLERS = re.compile(r"算了|我要|我想|帮我|还是|一下|[我要想吧啊呀哦了的请找那就\s]")
+
+
+BARE_PHRASES = {
+    # Two characters at least: "不要了" bare is "不", which is also a plain no.
+    control: {bare for bare in (FILLERS.sub("", p) for p in phrases) if len(bare) >= 2}
+    for control, phrases in CONTROL_PHRASES
+}
 
 
 def control_in(text: str, *, strict: bool) -> str | None:
@@ -75,7 +96,8 @@ def control_in(text: str, *, strict: bool) -> str | None:
         return CONTROLS[text]
     bare = FILLERS.sub("", text)
     for control, phrases in CONTROL_PHRASES:
-        if text in phrases or bare in phrases:
+        # "那我不报了" is "不报了" with fillers around it: compare both without fillers.
+        if text in phrases or (bare and bare in BARE_PHRASES[control]):
             return control
     if strict or len(text) > 20:
         return None

@@ -26,6 +26,11 @@ from typing import Any, Protocol
 
 from handlers import asides, doubts
 from handlers.draft import Draft
+from handlers.form_prompts import (
+    SUMMARY_CHOICES,
+    editable,
+    prompt,
+)
 from handlers.menu import staff_contact_text
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
@@ -51,9 +56,6 @@ from models.conversation import end_conversation, save_conversation
 from models.form_schema import PROOFS, SUMMARY, Field, Form
 from models.handoff import record_handoff
 from models.outbox import MEDIA, enqueue
-
-SUMMARY_CHOICES = "回复“确认”提交，回复“取消”放弃，回复“修改 数字”改某一项（例如“修改 2”）。"
-CONTROL_HINT = "（回复“上一步”返回，“重填”重来，“取消”退出，“人工”找工作人员）"
 
 
 class Refused(Exception):
@@ -85,8 +87,8 @@ def start(state: State, form: Form, intro: str = "") -> list[Reply]:
         notice_version=form.notice_version,
     )
     _save(state, form, draft)
-    prompt = _prompt(form, draft)
-    return [Text(f"{intro}\n\n{prompt}" if intro else prompt)]
+    question = prompt(form, draft)
+    return [Text(f"{intro}\n\n{question}" if intro else question)]
 
 
 def idle_limit(state: State) -> dt.timedelta:
@@ -122,7 +124,7 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
         if control == RESUME:
             draft.paused = False
             _save(state, form, draft)
-            return [Text(_prompt(form, draft))]
+            return [Text(prompt(form, draft))]
         if control == CANCEL:
             return _cancel(state, form)
         return None
@@ -133,7 +135,7 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
     if message.kind == "image":
         return _photo(state, form, draft, message)
     if message.kind not in ("text", "voice"):
-        return [Text("这一步请回复文字。\n\n" + _prompt(form, draft))]
+        return [Text("这一步请回复文字。\n\n" + prompt(form, draft))]
 
     field = None if draft.at_summary or draft.at_proofs else form.field(draft.step)
     # Where any text could be the answer (a reason, a unit), only a plain control word counts.
@@ -145,17 +147,17 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
         # Active just before whatever answering it saves (a list, another form): the
         # latest conversation takes the next message.
         conversation.updated_at = state.now - asides.JUST_BEFORE
-        state.pending_question = _prompt(form, draft)
+        state.pending_question = prompt(form, draft)
         return None
     if aside is not None and aside.back_to:  # "名字打错了": that question again
         draft.step, draft.walking_back = aside.back_to, True
         _save(state, form, draft)
-        return [Text(_prompt(form, draft))]
+        return [Text(prompt(form, draft))]
     if aside is not None:  # a question about the form, answered from it
-        return [Text(aside.reply + ("\n\n" + _prompt(form, draft) if aside.reask else ""))]
+        return [Text(aside.reply + ("\n\n" + prompt(form, draft) if aside.reask else ""))]
     if draft.at_summary:
         # "手机号写错了 改一下" names the line to change: as "修改 3".
-        text = asides.edit_by_name(_editable(form, draft.answers), text) or text
+        text = asides.edit_by_name(editable(form, draft.answers), text) or text
         return _at_summary(state, owner, form, draft, text, word)
     if draft.at_proofs:
         return _at_proofs(state, owner, form, draft, word)
@@ -164,57 +166,8 @@ def continue_form(message: Inbound, state: State) -> list[Reply] | None:
     return _answer(state, owner, form, draft, text, message.text)
 
 
-def pause_notice(title: str) -> str:
-    return f"您有一份未完成的{title}，回复“继续”接着填，回复“取消”放弃。"
-
-
 def _save(state: State, form: Form, draft: Draft) -> None:
     save_conversation(state.session, state.follower.id, form.flow, draft.to_data(), state.now)
-
-
-def _prompt(form: Form, draft: Draft, before: str = "") -> str:
-    answers = draft.answers
-    step = draft.step
-    if draft.at_summary:
-        body = _summary(form, draft)
-    elif draft.at_proofs:
-        got = len(draft.proofs)
-        body = (
-            "请拍照发送以下材料：" + "、".join(form.proofs) + "。\n"
-            f"已收到{got}张。发完后回复“完成”"
-            + ("" if form.proofs_required else "，暂时没有可回复“跳过”，之后补交")
-            + "。"
-        )
-    else:
-        field = form.field(step)
-        steps = form.steps(answers)
-        position = steps.index(step) + 1 if step in steps else 1
-        body = f"【{form.title} {position}/{form.expected_steps(answers)}】\n{field.question()}"
-        if step in answers:
-            keep = "，不用改请回复“不变”" if draft.walking_back else ""
-            body += f"\n（原来填的是：{field.show(answers[step])}{keep}）"
-    hint = "" if draft.at_summary else "\n" + CONTROL_HINT
-    return f"{before}{body}{hint}"
-
-
-def _summary(form: Form, draft: Draft) -> str:
-    answers = draft.answers
-    lines = ["请核对您填写的信息："]
-    lines += [
-        f"{n} {f.label}：{f.show(answers[f.key])}"
-        for n, f in enumerate(_editable(form, answers), 1)
-    ]
-    if form.proofs:
-        lines.append(f"照片材料：{len(draft.proofs)}张")
-    lines += draft.notes
-    lines.append("回复“确认”提交；回复“修改 数字”修改某一项，例如“修改 2”；回复“取消”放弃。")
-    return "\n".join(lines)
-
-
-def _editable(form: Form, answers: dict) -> list[Field]:
-    """The summary's numbered lines: answers that can be changed (a consent that
-    must be given is not one of them)."""
-    return [f for f in form.fields if f.applies(answers) and f.key in answers and not f.required]
 
 
 def _advance(state: State, owner: FormOwner, form: Form, draft: Draft) -> list[Reply]:
@@ -233,7 +186,7 @@ def _advance(state: State, owner: FormOwner, form: Form, draft: Draft) -> list[R
         if following and (following[0] in answers or following[0] == PROOFS):
             draft.step = following[0]
             _save(state, form, draft)
-            return [Text(_prompt(form, draft))]
+            return [Text(prompt(form, draft))]
     draft.walking_back = False
     for step in steps:
         if step == PROOFS:
@@ -247,7 +200,7 @@ def _advance(state: State, owner: FormOwner, form: Form, draft: Draft) -> list[R
         draft.step = SUMMARY
         draft.notes = owner.notes(state, form, answers)
     _save(state, form, draft)
-    return [Text(_prompt(form, draft))]
+    return [Text(prompt(form, draft))]
 
 
 def _answer(
@@ -266,7 +219,7 @@ def _answer(
     try:
         value = validator_for(field, today=state.today)(given)
     except Invalid as reason:
-        return [Text(_prompt(form, draft, before=reason.sentence()))]
+        return [Text(prompt(form, draft, before=reason.sentence()))]
     reason = doubts.reason_to_doubt(field, value, draft.answers)
     if reason:
         draft.doubt = {"step": field.key, "value": value}
@@ -281,7 +234,7 @@ def _take(
 ) -> list[Reply]:
     refusal = owner.check(state, form, field, value, draft.answers)
     if refusal:
-        return [Text(_prompt(form, draft, before=f"{refusal}\n"))]
+        return [Text(prompt(form, draft, before=f"{refusal}\n"))]
     if field.kind == "consent" and field.required and value is not True:
         end_conversation(state.session, state.conversation)
         return [Text(field.refusal)]
@@ -301,17 +254,17 @@ def _at_summary(
         return replies
     edit = re.fullmatch(r"(?:修改|改)\s*第?(\d+)项?", text)
     if edit:
-        fields = _editable(form, draft.answers)
+        fields = editable(form, draft.answers)
         number = int(edit.group(1))
         if not 1 <= number <= len(fields):
             return [Text(f"没有第{number}项，请回复 1 到 {len(fields)} 之间的数字。")]
         draft.step, draft.walking_back = fields[number - 1].key, False
         _save(state, form, draft)
-        return [Text(_prompt(form, draft))]
+        return [Text(prompt(form, draft))]
     if text in ("修改照片", "补充照片", "照片"):
         draft.step, draft.proofs_done = PROOFS, False
         _save(state, form, draft)
-        return [Text(_prompt(form, draft))]
+        return [Text(prompt(form, draft))]
     # Anything else, a bare 是 or 好 included, submits nothing: say the three ways on.
     return [Text(SUMMARY_CHOICES)]
 
@@ -331,12 +284,12 @@ def _at_proofs(state: State, owner: FormOwner, form: Form, draft: Draft, word: s
             return [Text("还没有收到照片。请拍照发送材料，或回复“跳过”之后补交。")]
         draft.proofs_done = True
         return _advance(state, owner, form, draft)
-    return [Text(_prompt(form, draft, before="这一步请直接发送照片。\n"))]
+    return [Text(prompt(form, draft, before="这一步请直接发送照片。\n"))]
 
 
 def _photo(state: State, form: Form, draft: Draft, message: Inbound) -> list[Reply]:
     if not draft.at_proofs:
-        return [Text(_prompt(form, draft, before="现在还不需要照片，请先回答问题。\n"))]
+        return [Text(prompt(form, draft, before="现在还不需要照片，请先回答问题。\n"))]
     limit = state.settings.forms.max_proofs
     if len(draft.proofs) >= limit:
         return [Text(f"照片最多{limit}张，已经够了。请回复“完成”。")]
@@ -378,7 +331,7 @@ def _answer_confirmation(state: State, form: Form, draft: Draft, word: str) -> l
     # 否, or 保留/继续: go on filling in.
     if word in NO or word in KEEP or control_in(word, strict=True) == RESUME:
         _save(state, form, draft)
-        return [Text(_prompt(form, draft))]
+        return [Text(prompt(form, draft))]
     return [Text("请回复“是”或“否”。")]  # the question stays open: nothing was saved
 
 
@@ -394,13 +347,13 @@ def _back(state: State, form: Form, draft: Draft) -> list[Reply]:
     step = draft.step
     position = len(steps) if draft.at_summary else steps.index(step) if step in steps else 0
     if position == 0:
-        return [Text(_prompt(form, draft, before="已经是第一项了。\n"))]
+        return [Text(prompt(form, draft, before="已经是第一项了。\n"))]
     draft.step = steps[position - 1]
     draft.walking_back = True
     if draft.at_proofs:
         draft.proofs_done = False
     _save(state, form, draft)
-    return [Text(_prompt(form, draft))]
+    return [Text(prompt(form, draft))]
 
 
 def _handoff(state: State, form: Form, draft: Draft) -> list[Reply]:
@@ -410,7 +363,7 @@ def _handoff(state: State, form: Form, draft: Draft) -> list[Reply]:
 
 
 def _resume(state: State, form: Form, draft: Draft) -> list[Reply]:
-    return [Text(_prompt(form, draft))]
+    return [Text(prompt(form, draft))]
 
 
 # What each control word does at a question (vocabulary.CONTROLS names the words).

@@ -19,6 +19,7 @@ from handlers import (
     confirm,
     entries,
     followers,
+    form_prompts,
     forms,
     intents,
     menu,
@@ -186,8 +187,8 @@ def _form_still_waiting(state: State, follower_id: int, flow: str) -> list[Reply
     waiting = Draft.from_data(draft.data)
     latest = get_conversation(state.session, follower_id)
     if waiting.paused:
-        return [Text(forms.pause_notice(waiting.title))]
+        return [Text(form_prompts.pause_notice(waiting.title))]
     if state.pending_question and latest is not None and latest.flow in (flow, picks.FLOW):
-        question = state.pending_question.removesuffix("\n" + forms.CONTROL_HINT)
+        question = state.pending_question.removesuffix("\n" + form_prompts.CONTROL_HINT)
         return [Text(f"——\n{waiting.title}还没填完，回复“继续”接着填：\n{question}")]
     return []

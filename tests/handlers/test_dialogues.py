@@ -29,7 +29,7 @@ from bench.understanding import (
     prepare,
     question_of,
 )
-from handlers import forms, menu
+from handlers import form_prompts, menu
 from models import AidProgramme
 
 DIALOGUES = load_dialogues()
@@ -66,7 +66,7 @@ class TestTheSet:
         assert all(mark in source for mark in FALLBACK_MARKS)
 
     def test_a_re_ask_is_recognised_by_the_forms_own_prompt(self):
-        source = inspect.getsource(forms)
+        source = inspect.getsource(form_prompts)
         assert SUMMARY_MARK in source and "【{form.title} {position}/" in source
         first = "【大病帮扶申请 4/19】\n请输入联系手机号（11位）。\n（…）"
         again = "手机号应为1开头的11位数字。\n" + first

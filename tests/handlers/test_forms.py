@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from handlers import forms
 from handlers.flows import Flows
-from handlers.forms import CONTROL_HINT, Refused
+from handlers.form_prompts import CONTROL_HINT
+from handlers.forms import Refused
 from handlers.messages import Reply, Text
 from handlers.state import State
 from handlers.vocabulary import SUBMIT

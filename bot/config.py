@@ -1,7 +1,8 @@
 """Settings: defaults, then a TOML file, then ``UNIONBOT_<SECTION>_<KEY>`` variables.
 
-This module declares the sections and their keys; :mod:`bot.config_values`
-turns raw TOML and environment values into them.
+This module declares the sections and their keys (``[outbox]``, the largest, in
+:mod:`bot.config_outbox`); :mod:`bot.config_values` turns raw TOML and
+environment values into them.
 
 Every key is declared once, as a typed dataclass field; loading, environment
 overrides and validation are driven by those declarations, so a new key is a
@@ -19,13 +20,14 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config_outbox import OutboxSettings
 from bot.config_values import ENV_PREFIX, ConfigError, build_section, merge, read_toml, secret
 from models.crypto import Keyring
 from models.office_hours import OfficeHours, parse_hours
@@ -188,52 +190,6 @@ class SchedulerSettings:
     def validate(self) -> None:
         if self.leader_lease_seconds < 3:
             raise ConfigError("scheduler.leader_lease_seconds", "must be at least 3")
-
-
-@dataclass(frozen=True)
-class OutboxSettings:
-    drain_interval_seconds: float = 1.0
-    batch_size: int = 50
-    send_concurrency: int = 16
-    lease_seconds: int = 60
-    max_attempts: int = 8
-    backoff_base_seconds: float = 2.0
-    backoff_max_seconds: float = 900.0
-    reply_budget_seconds: float = 4.0
-    custom_window_hours: int = 48
-    custom_window_budget: int = 5
-    custom_per_second: int = 100
-    template_per_second: int = 100
-    mass_per_minute: int = 60
-    media_per_second: int = 20
-    media_dir: str = "media"
-    templates: dict = field(default_factory=dict)
-    subscribe_templates: dict = field(default_factory=dict)
-
-    def validate(self) -> None:
-        positive = (
-            "drain_interval_seconds",
-            "batch_size",
-            "lease_seconds",
-            "max_attempts",
-            "reply_budget_seconds",
-            "custom_window_hours",
-            "custom_per_second",
-            "template_per_second",
-            "mass_per_minute",
-            "media_per_second",
-        )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise ConfigError(f"outbox.{name}", "must be positive")
-        if self.reply_budget_seconds >= 5:
-            raise ConfigError("outbox.reply_budget_seconds", "must be under WeChat's 5 seconds")
-        if self.custom_window_budget < 0:
-            raise ConfigError("outbox.custom_window_budget", "must be 0 or more")
-        for table in ("templates", "subscribe_templates"):
-            for kind, template_id in getattr(self, table).items():
-                if not isinstance(template_id, str) or not template_id:
-                    raise ConfigError(f"outbox.{table}.{kind}", "must be a template id string")
 
 
 @dataclass(frozen=True)

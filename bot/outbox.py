@@ -1,17 +1,23 @@
-"""Drain the outbox: claim due rows, send them to WeChat, record what happened.
+"""Drain the outbox: claim due rows, send them to WeChat, record each result as it comes back.
 
-Claiming marks rows ``sending`` with a lease, in a short transaction; on
+A drainer keeps at most ``send_concurrency`` rows claimed and unrecorded: it
+claims rows as send threads free up and writes the results that came back in
+the same short transaction. So a drainer that dies duplicates at most the sends
+it had in flight, and only those wait for their lease (``sending``) to run
+out before any drainer takes them again; a row taken that way is counted as
+``uncertain``, as is a send that timed out after the request went out. On
 PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several drainers on several machines
-take disjoint batches. A drainer that dies leaves its rows ``sending`` until the
-lease runs out; then any drainer takes them again. Results are written only
-while the row is still ours (``status = 'sending'``).
+take disjoint rows. Results are written only while the row is still ours
+(``status = 'sending'``).
 
-WeChat's errors are handled as documented: token errors are retried once with
-a new token (in :mod:`bot.wechat.api`); busy and frequency errors and network
-failures back off exponentially with jitter up to ``max_attempts``; a worker
-who unfollowed or an invalid openid kills the row and marks the follower; a
-closed 48-hour window or a spent quota falls back to the next channel. Every
-row that ends ``dead`` or ``failed`` keeps its reason.
+WeChat's errors: token errors are retried once with a new token (in
+:mod:`bot.wechat.api`); busy and frequency errors and network failures back off
+exponentially (capped, with jitter) until the row's deadline, then it is
+``failed``; a photo given up is recorded and the worker asked to send it again.
+While an API's circuit breaker is open its rows wait without being charged a
+try. A worker who unfollowed or an invalid openid kills the row and marks the
+follower; a closed 48-hour window or a spent quota falls back to the next channel.
+Every row that ends ``dead`` or ``failed`` keeps its reason.
 """
 
 from __future__ import annotations
@@ -21,173 +27,150 @@ import hashlib
 import logging
 import random
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from bot import Runtime
+from bot.channels import Channels, Claimed, Context, Outcome
 from bot.rate_limits import Permits
-from bot.wechat.api import ApiError, TokenUnavailable, WeChatApi
+from bot.wechat.api import ApiError, BreakerOpen, TokenUnavailable, WeChatApi
 from models.alerts import raise_alert, resolve_alert
 from models.base import utcnow
 from models.database import serialised
 from models.follower import Follower
-from models.media import record_media
+from models.media import give_up_download, record_media
 from models.outbox import (
     DEAD,
     FAILED,
-    HELD,
     MASS,
     MEDIA,
     NOTICE,
     PENDING,
     SENDING,
     SENT,
-    VIA_CUSTOM,
-    VIA_SUBSCRIBE,
-    VIA_TEMPLATE,
     OutboxMessage,
-    custom_sent_in_window,
-    due_query,
+    claim_due,
 )
-from models.subscription import accepted
 
 log = logging.getLogger(__name__)
 
-RETRYABLE = frozenset({-1, 45009, 45011})
 UNREACHABLE = {43004: "未关注公众号 (43004)", 40003: "openid 无效 (40003)"}
-WINDOW_CLOSED = frozenset({45015, 45047})
 MEDIA_EXPIRED = 40007
-REFUSED = 43101  # the worker refused this subscription notice
-ALREADY_SENT = 45065
 TOKEN_WAIT = dt.timedelta(seconds=30)
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A claimed row, detached from any session."""
-
-    id: int
-    channel: str
-    kind: str
-    follower_id: int | None
-    recipient: str | None
-    payload: dict[str, Any]
-    attempts: int
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    via: str | None = None
-    msgid: str | None = None
-    code: int | None = None
-    error: str | None = None
-    retry_at: dt.datetime | None = None
-    refund_attempt: bool = False  # the try did not count (rate limit, token outage)
-
-
-@dataclass
-class BatchContext:
-    """What a batch's notices need to choose a channel, read once per batch."""
-
-    followers: dict[int, Follower]
-    custom_used: dict[int, int]  # customer-service messages in the current window
-    lock: threading.Lock
-    consents: set[tuple[int, str]]  # (follower, subscription template) accepted
-
-    def window_open(self, follower: Follower | None, settings) -> bool:
-        o = settings.outbox
-        if follower is None or follower.last_interaction_at is None:
-            return False
-        if utcnow() - follower.last_interaction_at > dt.timedelta(hours=o.custom_window_hours):
-            return False
-        with self.lock:  # count this send now, so one batch cannot overspend the budget
-            used = self.custom_used.get(follower.id, 0)
-            if used >= o.custom_window_budget:
-                return False
-            self.custom_used[follower.id] = used + 1
-            return True
+# How often a drainer looks for a token alert another process raised, to resolve it.
+ALERT_CHECK_SECONDS = 30.0
 
 
 class Drainer:
     """Sends due outbox rows. Safe to run in several processes at once."""
 
     def __init__(
-        self, runtime: Runtime, api: WeChatApi, *, rng: Callable[[], float] = random.random
+        self,
+        runtime: Runtime,
+        api: WeChatApi,
+        *,
+        rng: Callable[[], float] = random.random,
+        clock: Callable[[], dt.datetime] = utcnow,
     ):
         self.runtime = runtime
         self.settings = runtime.settings
         self.api = api
         self.rng = rng
-        self.permits = Permits(runtime)
+        self.clock = clock
+        self.permits = Permits(runtime, clock=lambda: clock().timestamp())
+        self.channels = Channels(runtime, api, self.permits, clock)
         self.pool = ThreadPoolExecutor(
             runtime.settings.outbox.send_concurrency, thread_name_prefix="drain"
         )
+        self.token_alert = False  # this drainer raised the token alert
+        self.alert_checked = -ALERT_CHECK_SECONDS
 
-    # -- claiming -----------------------------------------------------------------------
+    def close(self) -> None:
+        """Stop the send threads and close the connections to WeChat."""
+        self.pool.shutdown(wait=True)
+        self.api.close()
 
-    def claim(self) -> list[Claimed]:
-        o = self.settings.outbox
-        now = utcnow()
+    # -- claiming and recording -----------------------------------------------------------
+
+    def claim(self, limit: int | None = None) -> list[Claimed]:
+        """Take up to ``limit`` due rows (default ``batch_size``) in a transaction of their own."""
         with serialised(self.runtime.session_factory) as session, session.begin():
-            query = due_query(now, o.batch_size)
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            for row in rows:
-                row.status = SENDING
-                row.lease_expires_at = now + dt.timedelta(seconds=o.lease_seconds)
-                row.attempts += 1
-            return [
-                Claimed(
-                    r.id, r.channel, r.kind, r.follower_id, r.recipient, dict(r.payload), r.attempts
-                )
-                for r in rows
-            ]
+            return self._claim(session, limit or self.settings.outbox.batch_size, self.clock())
+
+    def _claim(self, session: Session, limit: int, now: dt.datetime) -> list[Claimed]:
+        lease = now + dt.timedelta(seconds=self.settings.outbox.lease_seconds)
+        rows = claim_due(session, now, limit, lease)
+        for r in rows:
+            if r.status == SENDING and r.channel == NOTICE:
+                log.warning("outbox row %s: lease ran out while sending; may be sent twice", r.id)
+        return [
+            Claimed(
+                r.id,
+                r.channel,
+                r.kind,
+                r.follower_id,
+                r.recipient,
+                dict(r.payload),
+                r.attempts + 1,
+                r.created_at,
+                r.expires_at,
+            )
+            for r in rows
+        ]
 
     def drain_once(self) -> int:
-        """Send one batch, ``send_concurrency`` rows at a time; return how many rows it took."""
-        batch = self.claim()
-        if not batch:
-            return 0
-        context = self._context(batch)
+        """Send up to ``batch_size`` due rows; return how many were taken.
 
-        def send(position_row: tuple[int, Claimed]) -> Outcome:
-            position, row = position_row
-            return self.send(row, remaining=len(batch) - position, context=context)
+        At most ``send_concurrency`` rows are claimed and unrecorded at a time. A
+        step writes the results that came back and claims rows for the free send
+        threads, in one transaction, once half of the threads are free.
+        """
+        o = self.settings.outbox
+        # A step per returning send would cost a transaction per row, each slowed by
+        # the send threads holding the GIL; a step only when all are free would
+        # idle them while the slowest send finishes.
+        refill = max(1, o.send_concurrency // 2)
+        context = Context()
+        running: dict[Future[Outcome], Claimed] = {}
+        finished: list[tuple[Claimed, Outcome]] = []
+        taken, more = 0, True
+        while True:
+            left = o.batch_size - taken
+            free = min(o.send_concurrency - len(running), left) if more else 0
+            if not running or (free and free >= min(refill, left)):
+                claimed = self._step(finished, free, context)
+                finished = []
+                if len(claimed) < free:  # nothing more is due now
+                    more = False
+                taken += len(claimed)
+                for position, row in enumerate(claimed):
+                    # Rate-limit permits are taken for what this drain may still send.
+                    hint = o.batch_size - taken + len(claimed) - position
+                    running[self.pool.submit(self.send, row, hint, context)] = row
+            if not running:
+                return taken
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            finished += [(running.pop(future), future.result()) for future in done]
 
-        # One commit for the batch's results: per-row commits from the sending
-        # threads make SQLite writers queue on its lock. A crash before this commit
-        # leaves the batch "sending" until its lease runs out, as it would anyway.
-        self.record(list(zip(batch, self.pool.map(send, enumerate(batch)), strict=True)))
-        return len(batch)
-
-    def _context(self, batch: list[Claimed]) -> BatchContext:
-        notices = [row for row in batch if row.channel == NOTICE and row.follower_id]
-        ids = {row.follower_id for row in notices}
-        wanted = {
-            (row.follower_id, self.settings.outbox.subscribe_templates[row.kind])
-            for row in notices
-            if row.kind in self.settings.outbox.subscribe_templates
-        }
-        followers: dict[int, Follower] = {}
-        used: dict[int, int] = {}
-        consents: set[tuple[int, str]] = set()
-        if ids:
-            with self.runtime.session_factory() as session:
-                query = select(Follower).where(Follower.id.in_(ids))
-                followers = {f.id: f for f in session.scalars(query)}
-                used = custom_sent_in_window(session, ids)
-                consents = accepted(session, wanted)
-        return BatchContext(followers, used, threading.Lock(), consents)
+    def _step(
+        self, finished: list[tuple[Claimed, Outcome]], want: int, context: Context
+    ) -> list[Claimed]:
+        """Write ``finished`` and claim ``want`` more rows, in one transaction."""
+        now = self.clock()
+        with serialised(self.runtime.session_factory) as session, session.begin():
+            if finished:
+                self._record(session, finished, now)
+            claimed = self._claim(session, want, now) if want else []
+            if claimed:
+                context.load(session, claimed, self.settings.outbox.subscribe_templates)
+        return claimed
 
     def drain_until_empty(self, timeout: float = 30.0) -> int:
         """Drain until nothing is due (tests, the CLI and benchmarks)."""
@@ -199,27 +182,142 @@ class Drainer:
             total += taken
         return total
 
-    # -- sending ------------------------------------------------------------------------
+    def record(self, results: list[tuple[Claimed, Outcome]]) -> None:
+        """Write each row's outcome in a transaction of its own."""
+        with serialised(self.runtime.session_factory) as session, session.begin():
+            self._record(session, results, self.clock())
 
-    def send(
-        self, row: Claimed, remaining: int = 1, context: BatchContext | None = None
-    ) -> Outcome:
+    def _record(
+        self, session: Session, results: list[tuple[Claimed, Outcome]], now: dt.datetime
+    ) -> None:
+        """Write each row's outcome, while the row is still ours (``sending``).
+
+        Rows with the same outcome are written by one UPDATE, so a step costs a
+        handful of statements, not one per row.
+        """
+        groups: dict[tuple, list[int]] = {}
+        for row, outcome in results:
+            if outcome.status in (DEAD, FAILED):
+                log.warning("outbox row %s %s: %s", row.id, outcome.status, outcome.error)
+                if row.channel == MEDIA and row.payload.get("media_id"):
+                    self._give_up_photo(session, row, outcome, now)
+                    continue
+            groups.setdefault(self._values(outcome, now), []).append(row.id)
+        for values, ids in groups.items():
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING)
+                .values(**dict(values))
+            )
+        if any(outcome.status == SENT for _, outcome in results) and self._look_for_alert():
+            resolve_alert(session, "access_token")
+        for row, outcome in results:
+            if outcome.status == DEAD and outcome.code in UNREACHABLE and row.follower_id:
+                follower = session.get(Follower, row.follower_id)
+                follower.unreachable_reason = UNREACHABLE[outcome.code]
+                if outcome.code == 43004:
+                    follower.subscribed = False
+
+    def _look_for_alert(self) -> bool:
+        """After a success, whether to resolve the token alert: at once if this drainer
+        raised it, else now and then (another process may have)."""
+        now = time.monotonic()
+        if self.token_alert or now >= self.alert_checked + ALERT_CHECK_SECONDS:
+            self.token_alert, self.alert_checked = False, now
+            return True
+        return False
+
+    def _give_up_photo(
+        self, session: Session, row: Claimed, outcome: Outcome, now: dt.datetime
+    ) -> None:
+        """End a download for good: the proof shows it, and the worker is asked again."""
+        written = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.status == SENDING)
+            .values(**dict(self._values(outcome, now)))
+        )
+        if written.rowcount:
+            give_up_download(
+                session,
+                media_id=row.payload["media_id"],
+                follower_id=row.follower_id,
+                received_at=row.created_at,
+                reason=outcome.error or "",
+                hotline=self.settings.union.hotline,
+                now=now,
+            )
+
+    @staticmethod
+    def _values(outcome: Outcome, now: dt.datetime) -> tuple:
+        values: dict[str, Any] = {
+            "status": outcome.status,
+            "lease_expires_at": None,
+            "last_error_code": outcome.code,
+            "last_error": outcome.error,
+        }
+        if outcome.status == SENT:
+            values.update(sent_at=now, sent_via=outcome.via, wechat_msgid=outcome.msgid or None)
+        if outcome.retry_at:
+            values["next_attempt_at"] = outcome.retry_at
+        if outcome.refund_attempt:
+            values["attempts"] = OutboxMessage.attempts - 1
+        if outcome.uncertain:
+            values["uncertain"] = OutboxMessage.uncertain + 1
+        return tuple(values.items())
+
+    # -- sending --------------------------------------------------------------------------
+
+    def deadline(self, row: Claimed) -> dt.datetime:
+        """When the row stops being worth trying: its own deadline, else its kind's."""
+        o = self.settings.outbox
+        if row.channel == MEDIA:  # WeChat deletes the photo then, whatever the row says
+            limit = row.created_at + dt.timedelta(hours=o.media_deadline_hours)
+            return min(limit, row.expires_at) if row.expires_at else limit
+        if row.expires_at:
+            return row.expires_at
+        return row.created_at + dt.timedelta(hours=o.deadline_hours_for(row.kind))
+
+    def send(self, row: Claimed, remaining: int = 1, context: Context | None = None) -> Outcome:
+        deadline = self.deadline(row)
+        if self.clock() >= deadline:
+            return Outcome(
+                FAILED,
+                error=f"not sent by its deadline {deadline:%Y-%m-%d %H:%M} UTC",
+                refund_attempt=True,
+            )
+        outcome = self._send(row, remaining, context)
+        if outcome.status == PENDING and outcome.retry_at and outcome.retry_at >= deadline:
+            tries = row.attempts - outcome.refund_attempt
+            return Outcome(
+                FAILED,
+                code=outcome.code,
+                error=f"{outcome.error} (gave up at its deadline "
+                f"{deadline:%Y-%m-%d %H:%M} UTC after {tries} tries)",
+                refund_attempt=outcome.refund_attempt,
+                uncertain=outcome.uncertain,
+            )
+        return outcome
+
+    def _send(self, row: Claimed, remaining: int, context: Context | None) -> Outcome:
         try:
             if row.channel == NOTICE:
-                return self._send_notice(row, remaining, context or self._context([row]))
+                return self.channels.notice(row, remaining, context or self._context([row]))
             if row.channel == MASS:
-                return self._send_mass(row)
+                return self.channels.mass(row)
             if row.channel == MEDIA:
                 return self._download(row, remaining)
             return Outcome(DEAD, error=f"unknown channel {row.channel!r}")
+        except BreakerOpen as exc:  # WeChat is down: wait for the probe, not charged a try
+            return Outcome(PENDING, error=str(exc), retry_at=exc.retry_at, refund_attempt=True)
         except TokenUnavailable as exc:
             with serialised(self.runtime.session_factory) as session, session.begin():
                 raise_alert(session, "access_token", f"无法获取 access_token：{exc}")
+            self.token_alert = True
             return Outcome(
                 PENDING,
                 code=exc.code,
                 error=str(exc),
-                retry_at=utcnow() + TOKEN_WAIT,
+                retry_at=self.clock() + TOKEN_WAIT,
                 refund_attempt=True,
             )
         except ApiError as exc:
@@ -230,93 +328,40 @@ class Drainer:
             log.warning("outbox row %s: database unavailable: %s", row.id, exc.orig)
             return self._failure(row, ApiError(None, f"数据库暂时不可用：{exc.orig}"))
         except Exception as exc:
-            # A bug or a malformed row must not stall the batch and come back after
+            # A bug or a malformed row must not stall the drain and come back after
             # every lease: the row ends dead, with the reason, for staff to see.
             log.exception("outbox row %s could not be sent", row.id)
             return Outcome(DEAD, error=f"内部错误：{type(exc).__name__}: {exc}")
 
+    def _context(self, rows: list[Claimed]) -> Context:
+        context = Context()
+        with self.runtime.session_factory() as session:
+            context.load(session, rows, self.settings.outbox.subscribe_templates)
+        return context
+
     def _failure(self, row: Claimed, exc: ApiError) -> Outcome:
         if exc.code in UNREACHABLE:
             return Outcome(DEAD, code=exc.code, error=UNREACHABLE[exc.code])
-        if exc.code is None or exc.code in RETRYABLE:
-            if row.attempts >= self.settings.outbox.max_attempts:
-                return Outcome(
-                    FAILED, code=exc.code, error=f"{exc} (gave up after {row.attempts} tries)"
-                )
+        if exc.outage:  # retried until the deadline (see send)
+            uncertain = exc.uncertain and row.channel == NOTICE
+            if uncertain:
+                log.warning("outbox row %s: no answer from WeChat; it may have the message", row.id)
             return Outcome(
-                PENDING, code=exc.code, error=str(exc), retry_at=self._backoff(row.attempts)
+                PENDING,
+                code=exc.code,
+                error=str(exc),
+                retry_at=self._backoff(row.attempts),
+                uncertain=uncertain,
             )
         return Outcome(DEAD, code=exc.code, error=str(exc))
 
     def _backoff(self, attempts: int) -> dt.datetime:
         o = self.settings.outbox
-        delay = min(o.backoff_max_seconds, o.backoff_base_seconds * 2 ** (attempts - 1))
-        return utcnow() + dt.timedelta(seconds=delay * (0.5 + self.rng()))
-
-    def _wait_for(self, api: str, remaining: int) -> Outcome | None:
-        next_window = self.permits.take(api, remaining)
-        if next_window is None:
-            return None
-        return Outcome(PENDING, error="rate limited", retry_at=next_window, refund_attempt=True)
-
-    def _send_notice(self, row: Claimed, remaining: int, context: BatchContext) -> Outcome:
-        """Pick the channel: customer service in the window, else a subscription notice the
-        worker accepted, else a template message, else hold for the next reply."""
-        follower = context.followers.get(row.follower_id)
-        if follower is not None and (not follower.subscribed or follower.unreachable_reason):
-            return Outcome(DEAD, error=follower.unreachable_reason or "未关注公众号")
-        if context.window_open(follower, self.settings):
-            wait = self._wait_for("custom", remaining)
-            if wait:
-                return wait
-            try:
-                self.api.send_text(row.recipient, row.payload["text"])
-                return Outcome(SENT, via=VIA_CUSTOM)
-            except ApiError as exc:
-                if exc.code not in WINDOW_CLOSED:
-                    raise
-        subscribe_id = self.settings.outbox.subscribe_templates.get(row.kind)
-        if subscribe_id and (row.follower_id, subscribe_id) in context.consents:
-            wait = self._wait_for("template", remaining)
-            if wait:
-                return wait
-            data = row.payload.get("subscribe") or {"thing1": {"value": row.payload["text"][:20]}}
-            try:
-                self.api.send_subscribe(row.recipient, subscribe_id, data, row.payload.get("page"))
-                return Outcome(SENT, via=VIA_SUBSCRIBE)
-            except ApiError as exc:
-                if exc.code != REFUSED:  # the worker turned it off since: try the next channel
-                    raise
-        template_id = self.settings.outbox.templates.get(row.kind)
-        if template_id and self.settings.wechat.account_type == "service":
-            wait = self._wait_for("template", remaining)
-            if wait:
-                return wait
-            template = row.payload.get("template") or {"first": {"value": row.payload["text"]}}
-            result = self.api.send_template(
-                row.recipient, template_id, template, row.payload.get("url")
-            )
-            return Outcome(SENT, via=VIA_TEMPLATE, msgid=str(result.get("msgid", "")))
-        return Outcome(HELD, error="48 小时窗口已关闭且无可用模板：等待职工下次发消息时送达")
-
-    def _send_mass(self, row: Claimed) -> Outcome:
-        wait = self._wait_for("mass", 1)
-        if wait:
-            return wait
-        p = row.payload
-        try:
-            if p.get("openids"):
-                result = self.api.mass_text_to_openids(p["openids"], p["text"], p["client_msg_id"])
-            else:
-                result = self.api.mass_text_to_tag(p.get("tag_id"), p["text"], p["client_msg_id"])
-        except ApiError as exc:
-            if exc.code == ALREADY_SENT:  # an earlier try got through: do not send twice
-                return Outcome(SENT, via=MASS, code=exc.code, error="clientmsgid 已发送过")
-            raise
-        return Outcome(SENT, via=MASS, msgid=str(result.get("msg_id", "")))
+        delay = min(o.backoff_max_seconds, o.backoff_base_seconds * 2 ** min(attempts - 1, 30))
+        return self.clock() + dt.timedelta(seconds=delay * (0.5 + self.rng()))
 
     def _download(self, row: Claimed, remaining: int) -> Outcome:
-        wait = self._wait_for("media", remaining)
+        wait = self.channels.wait_for("media", remaining)
         if wait:
             return wait
         media_id = row.payload["media_id"]
@@ -344,49 +389,3 @@ class Drainer:
         with serialised(self.runtime.session_factory) as session, session.begin():
             record_media(session, media_id, digest, str(relative), content_type, len(content))
         return Outcome(SENT, via=MEDIA, msgid=digest)
-
-    # -- recording ----------------------------------------------------------------------
-
-    def record(self, results: list[tuple[Claimed, Outcome]]) -> None:
-        """Write each row's outcome, while the row is still ours (``sending``).
-
-        Rows with the same outcome are written by one UPDATE, so a batch costs a
-        handful of statements, not one per row.
-        """
-        now = utcnow()
-        groups: dict[tuple, list[int]] = {}
-        for row, outcome in results:
-            groups.setdefault(self._values(outcome, now), []).append(row.id)
-            if outcome.status in (DEAD, FAILED):
-                log.warning("outbox row %s %s: %s", row.id, outcome.status, outcome.error)
-        with self.runtime.session_factory.begin() as session:
-            for values, ids in groups.items():
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(ids), OutboxMessage.status == SENDING)
-                    .values(**dict(values))
-                )
-            if any(outcome.status == SENT for _, outcome in results):
-                resolve_alert(session, "access_token")
-            for row, outcome in results:
-                if outcome.status == DEAD and outcome.code in UNREACHABLE and row.follower_id:
-                    follower = session.get(Follower, row.follower_id)
-                    follower.unreachable_reason = UNREACHABLE[outcome.code]
-                    if outcome.code == 43004:
-                        follower.subscribed = False
-
-    @staticmethod
-    def _values(outcome: Outcome, now: dt.datetime) -> tuple:
-        values: dict[str, Any] = {
-            "status": outcome.status,
-            "lease_expires_at": None,
-            "last_error_code": outcome.code,
-            "last_error": outcome.error,
-        }
-        if outcome.status == SENT:
-            values.update(sent_at=now, sent_via=outcome.via, wechat_msgid=outcome.msgid or None)
-        if outcome.retry_at:
-            values["next_attempt_at"] = outcome.retry_at
-        if outcome.refund_attempt:
-            values["attempts"] = OutboxMessage.attempts - 1
-        return tuple(values.items())

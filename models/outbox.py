@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, func, or_, select
+from sqlalchemy import ForeignKey, Index, String, Text, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -29,7 +29,7 @@ PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
 HELD = "held"  # waits for the worker's next message and leaves with that reply
-FAILED = "failed"  # retries exhausted
+FAILED = "failed"  # still failing when its deadline came: no longer worth sending
 DEAD = "dead"  # WeChat said it can never be delivered; the reason is kept
 
 # How a notice actually left.
@@ -56,6 +56,12 @@ class OutboxMessage(Base):
     sent_via: Mapped[str | None] = mapped_column(String(16), default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Retried until then; None: the kind's deadline from ``created_at`` (config).
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Tries that may have reached WeChat without our knowing (timed out after the
+    # request went out; a drainer died holding the row). Above 0 on a sent notice:
+    # the worker may have got it twice.
+    uncertain: Mapped[int] = mapped_column(default=0)
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_error_code: Mapped[int | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
@@ -74,6 +80,7 @@ def enqueue(
     follower_id: int | None = None,
     recipient: str | None = None,
     not_before: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> bool:
     """Add a message unless one with ``key`` exists; return whether it was added.
 
@@ -94,7 +101,9 @@ def enqueue(
             payload=payload,
             status=PENDING,
             attempts=0,
+            uncertain=0,
             next_attempt_at=not_before or now,
+            expires_at=expires_at,
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
@@ -113,8 +122,13 @@ def enqueue_notice(
     text: str,
     template: dict[str, Any] | None = None,
     url: str | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> bool:
-    """Queue a text notice to one worker; its channel is chosen when it is sent."""
+    """Queue a text notice to one worker; its channel is chosen when it is sent.
+
+    ``expires_at``: when it stops being worth sending (e.g. the event it is about
+    starts); by default the kind's deadline from the config.
+    """
     payload: dict[str, Any] = {"text": text}
     if template:
         payload["template"] = template
@@ -128,6 +142,7 @@ def enqueue_notice(
         payload=payload,
         follower_id=follower_id,
         recipient=openid,
+        expires_at=expires_at,
     )
 
 
@@ -144,6 +159,49 @@ def due_query(now: dt.datetime, limit: int):
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
+
+
+CLAIMED_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.status,
+    OutboxMessage.channel,
+    OutboxMessage.kind,
+    OutboxMessage.follower_id,
+    OutboxMessage.recipient,
+    OutboxMessage.payload,
+    OutboxMessage.attempts,
+    OutboxMessage.created_at,
+    OutboxMessage.expires_at,
+)
+
+
+def claim_due(session: Session, now: dt.datetime, limit: int, lease_until: dt.datetime) -> list:
+    """Take up to ``limit`` due rows: ``sending`` until ``lease_until``, one more attempt.
+
+    Returns them as they were (``status``, ``attempts``) before the claim. A notice
+    taken from a drainer whose lease ran out is counted ``uncertain``: that drainer
+    may have sent it. Plain columns and two UPDATEs, not ORM objects: drainers claim
+    every few rows, and the ORM's bookkeeping would cost more than the statements.
+    """
+    query = due_query(now, limit).with_only_columns(*CLAIMED_COLUMNS)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # drainers take disjoint rows
+    rows = session.execute(query).all()
+    if not rows:
+        return []
+    taken_over = [r.id for r in rows if r.status == SENDING and r.channel == NOTICE]
+    if taken_over:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(taken_over))
+            .values(uncertain=OutboxMessage.uncertain + 1)
+        )
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([r.id for r in rows]))
+        .values(status=SENDING, lease_expires_at=lease_until, attempts=OutboxMessage.attempts + 1)
+    )
+    return rows
 
 
 def held_for(session: Session, follower_id: int) -> list[OutboxMessage]:
@@ -173,6 +231,13 @@ def custom_sent_in_window(session: Session, follower_ids: set[int]) -> dict[int,
         .group_by(OutboxMessage.follower_id)
     )
     return dict(rows.all())
+
+
+def count_uncertain(session: Session) -> int:
+    """Notices that may have reached the worker twice (or may still be sent again)."""
+    return session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.uncertain > 0)
+    )
 
 
 def count_by_status(session: Session) -> dict[str, int]:

@@ -174,6 +174,11 @@ def create_fake_app(fake: FakeWeChat) -> Flask:
         fake.inject(Fault(**body))
         return jsonify(ok=True)
 
+    @app.delete("/_fake/faults")
+    def clear_faults():
+        fake.clear_faults()
+        return jsonify(ok=True)
+
     @app.post("/_fake/reset")
     def reset():
         fake.reset()

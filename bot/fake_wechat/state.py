@@ -106,6 +106,11 @@ class FakeWeChat:
         with self.lock:
             self.faults.append(fault)
 
+    def clear_faults(self) -> None:
+        """End every injected fault: the outage is over."""
+        with self.lock:
+            self.faults = []
+
     def take_fault(self, path: str) -> Fault | None:
         for fault in self.faults:
             if fault.path in (path, "*") and fault.times != 0:

@@ -1,12 +1,8 @@
-"""WeChat's API: one shared access token per AppID, and a client that uses it.
+"""WeChat's API: the calls unionbot makes, with a shared token and a breaker per API.
 
-The token lives in the database (or in Redis when ``[redis] url`` is set) with
-its expiry, so every process and machine shares one. Refreshing takes a lock (a
-row lock on PostgreSQL, the write lock on SQLite, ``SET NX`` in Redis) so
-exactly one process fetches, and the others wait and read the
-new value. When WeChat says a token is invalid (40001), only *that* token is
-discarded (compare-and-set), so a process with a stale view cannot throw away
-a fresh token another process just fetched.
+The access token is shared by every process (:mod:`bot.wechat.tokens`). Each
+call goes through its API's circuit breaker (:mod:`bot.breaker`): during an
+outage, all drainers together make a few probe calls instead of thousands.
 
 wechatpy's client does the API calls, with three of its traps avoided: its
 token URL ignores the base URL (we fetch tokens ourselves), its automatic
@@ -18,274 +14,62 @@ once), and its tag mass send uses the obsolete ``group_id`` (we post
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
 import threading
-import time
-import uuid
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 import requests
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from urllib3.exceptions import NewConnectionError
 from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot.breaker import Breakers, Ticket
 from bot.config import Settings, WeChatSettings
+from bot.wechat.errors import ApiError, BreakerOpen, TokenUnavailable
+from bot.wechat.tokens import (
+    DEFAULT_POOL,
+    DatabaseTokenStore,
+    RedisTokenStore,
+    TokenStore,
+    base_url,
+    http_session,
+)
 from models.base import utcnow
-from models.coordination import AccessToken
-from models.database import serialised
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "ApiError",
+    "BreakerOpen",
+    "DatabaseTokenStore",
+    "RedisTokenStore",
+    "TokenStore",
+    "TokenUnavailable",
+    "WeChatApi",
+    "connect",
+]
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
-FETCH_ATTEMPTS = 3
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-class ApiError(Exception):
-    """A call to WeChat failed. ``code`` is WeChat's errcode, or None for a network/HTTP failure."""
+def maybe_delivered(exc: requests.RequestException) -> bool:
+    """Whether WeChat may have acted on a request that got no answer.
 
-    def __init__(self, code: int | None, message: str):
-        super().__init__(f"{code}: {message}" if code is not None else message)
-        self.code = code
-        self.message = message
-
-
-class TokenUnavailable(ApiError):
-    """The token endpoint kept failing; callers wait and try later."""
-
-
-def base_url(settings: WeChatSettings) -> str:
-    return settings.api_base_url.rstrip("/") + "/"
-
-
-def http_session(settings: WeChatSettings) -> requests.Session:
-    """An HTTP session for WeChat's API that goes through ``proxy_url`` or nowhere.
-
-    Proxies come from the config, not the environment: reading the environment
-    on every request costs a third of a drainer's time per message, and the
-    egress to WeChat (whose IP whitelist it must match) deserves to be explicit.
+    A read timeout or a connection cut while waiting for the answer leaves it
+    open; a refused or timed-out connection means nothing was sent.
     """
-    session = requests.Session()
-    session.trust_env = False
-    if settings.proxy_url:
-        session.proxies = {"http": settings.proxy_url, "https": settings.proxy_url}
-    return session
-
-
-@dataclass(frozen=True)
-class Token:
-    value: str
-    expires_at: dt.datetime
-
-
-class TokenStore(ABC):
-    """The shared access token of one AppID; subclasses say where it is kept and locked.
-
-    Each process also keeps its own copy, so a busy drainer does not read the
-    shared store on every call.
-    """
-
-    def __init__(self, settings: WeChatSettings):
-        self.settings = settings
-        self.http = http_session(settings)
-        self.fetches = 0  # how many times this store called the token endpoint
-        self._cached: Token | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> str:
-        """Return a token that is valid for at least the refresh margin."""
-        cached = self._cached
-        if cached is not None and self._fresh(cached):
-            return cached.value
-        with self._lock:
-            stored = self._load()
-            if stored is not None and self._fresh(stored):
-                self._cached = stored
-                return stored.value
-            return self.refresh()
-
-    def refresh(self) -> str:
-        """Fetch a new token unless another process did while we waited for the lock."""
-        token = self._refresh_locked()
-        self._cached = token
-        return token.value
-
-    def invalidate(self, token: str) -> None:
-        """Discard ``token`` if it is still the stored one (compare-and-set)."""
-        cached = self._cached
-        if cached is not None and cached.value == token:
-            self._cached = None
-        self._discard(token)
-
-    def _fresh(self, token: Token) -> bool:
-        margin = dt.timedelta(seconds=self.settings.token_refresh_margin_seconds)
-        return bool(token.value) and token.expires_at - margin > utcnow()
-
-    def _fetched(self) -> Token:
-        value, expires_in = self._fetch()
-        return Token(value, utcnow() + dt.timedelta(seconds=expires_in))
-
-    @abstractmethod
-    def _load(self) -> Token | None:
-        """Read the shared token, if any."""
-
-    @abstractmethod
-    def _refresh_locked(self) -> Token:
-        """Under the shared lock: return the stored token if fresh, else fetch and store one."""
-
-    @abstractmethod
-    def _discard(self, token: str) -> None:
-        """Expire the shared token if it is still ``token``."""
-
-    def _fetch(self) -> tuple[str, int]:
-        """Call the token endpoint, a bounded number of times: never a loop."""
-        error: ApiError | None = None
-        for attempt in range(FETCH_ATTEMPTS):
-            if attempt:
-                time.sleep(0.2 * 2**attempt)
-            self.fetches += 1
-            try:
-                result = self._call_endpoint()
-            except requests.RequestException as exc:
-                error = TokenUnavailable(None, f"token endpoint unreachable: {type(exc).__name__}")
-                continue
-            if result.get("access_token"):
-                return result["access_token"], int(result.get("expires_in", 7200))
-            error = TokenUnavailable(result.get("errcode"), str(result.get("errmsg", result)))
-            if result.get("errcode") in (
-                40013,
-                40125,
-                40164,
-            ):  # wrong AppID/secret, IP not whitelisted
-                break
-        log.error("access token unavailable: %s", error)
-        raise error
-
-    def _call_endpoint(self) -> dict[str, Any]:
-        s = self.settings
-        credentials = {"grant_type": "client_credential", "appid": s.app_id, "secret": s.app_secret}
-        if s.token_endpoint == "stable":  # noqa: S105 (a setting, not a secret)
-            response = self.http.post(
-                base_url(s) + "stable_token",
-                json={**credentials, "force_refresh": False},
-                timeout=s.request_timeout_seconds,
-            )
-        else:
-            response = self.http.get(
-                base_url(s) + "token", params=credentials, timeout=s.request_timeout_seconds
-            )
-        response.raise_for_status()
-        return response.json()
-
-
-class DatabaseTokenStore(TokenStore):
-    """The token in the ``access_tokens`` table; refreshes serialise on its row."""
-
-    def __init__(self, session_factory: sessionmaker[Session], settings: WeChatSettings):
-        super().__init__(settings)
-        self.session_factory = session_factory
-
-    def _load(self) -> Token | None:
-        with self.session_factory() as session:
-            row = session.get(AccessToken, self.settings.app_id)
-            return Token(row.token, row.expires_at) if row is not None else None
-
-    def _refresh_locked(self) -> Token:
-        with serialised(self.session_factory) as session, session.begin():
-            dialect = session.get_bind().dialect.name
-            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            session.execute(
-                insert(AccessToken)
-                .values(app_id=self.settings.app_id, token="", expires_at=EPOCH, fetched_at=EPOCH)
-                .on_conflict_do_nothing(index_elements=["app_id"])
-            )
-            row = session.get(AccessToken, self.settings.app_id, with_for_update=True)
-            session.refresh(row)  # the row may have changed while we waited for the lock
-            current = Token(row.token, row.expires_at)
-            if self._fresh(current):
-                return current
-            fetched = self._fetched()
-            row.token, row.expires_at, row.fetched_at = fetched.value, fetched.expires_at, utcnow()
-            return fetched
-
-    def _discard(self, token: str) -> None:
-        with self.session_factory.begin() as session:
-            session.query(AccessToken).filter(
-                AccessToken.app_id == self.settings.app_id, AccessToken.token == token
-            ).update({AccessToken.expires_at: EPOCH})
-
-
-# Delete a key only if it still holds what we put there (lock release, token CAS).
-COMPARE_AND_DELETE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-
-class RedisTokenStore(TokenStore):
-    """The token in Redis; refreshes serialise on a Redis lock (``SET NX PX``).
-
-    A process that does not get the lock polls for the new token every 100 ms
-    for up to 3 s (as WxJava does), then tries to take the lock itself.
-    """
-
-    LOCK_MS = 10_000
-    WAIT_SECONDS = 3.0
-
-    def __init__(self, redis_url: str, settings: WeChatSettings):
-        super().__init__(settings)
-        import redis
-
-        self.redis = redis.Redis.from_url(redis_url, decode_responses=True)
-        self.key = f"unionbot:access_token:{settings.app_id}"
-        self.lock_key = f"unionbot:access_token_lock:{settings.app_id}"
-        self.compare_and_delete = self.redis.register_script(COMPARE_AND_DELETE)
-
-    def _load(self) -> Token | None:
-        raw = self.redis.get(self.key)
-        if not raw:
-            return None
-        data = json.loads(raw)
-        return Token(data["token"], dt.datetime.fromisoformat(data["expires_at"]))
-
-    def _refresh_locked(self) -> Token:
-        holder = uuid.uuid4().hex
-        deadline = time.monotonic() + self.WAIT_SECONDS
-        while not self.redis.set(self.lock_key, holder, nx=True, px=self.LOCK_MS):
-            stored = self._load()
-            if stored is not None and self._fresh(stored):
-                return stored
-            if time.monotonic() > deadline:
-                raise TokenUnavailable(None, "another process holds the token lock too long")
-            time.sleep(0.1)
-        try:
-            stored = self._load()
-            if stored is not None and self._fresh(stored):
-                return stored
-            fetched = self._fetched()
-            value = json.dumps(
-                {"token": fetched.value, "expires_at": fetched.expires_at.isoformat()}
-            )
-            ttl = max(1, int((fetched.expires_at - utcnow()).total_seconds()))
-            self.redis.set(self.key, value, ex=ttl)
-            return fetched
-        finally:
-            self.compare_and_delete(keys=[self.lock_key], args=[holder])
-
-    def _discard(self, token: str) -> None:
-        raw = self.redis.get(self.key)
-        if raw and json.loads(raw)["token"] == token:
-            self.compare_and_delete(keys=[self.key], args=[raw])
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.Timeout | requests.exceptions.ChunkedEncodingError):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return not isinstance(reason, NewConnectionError)
+    return False
 
 
 class _Client(WeChatClient):
     """wechatpy's client with our token store and base URL; remembers the token each call used."""
 
-    def __init__(self, settings: WeChatSettings, store: TokenStore):
+    def __init__(self, settings: WeChatSettings, store: TokenStore, pool_size: int):
         super().__init__(
             settings.app_id,
             settings.app_secret,
@@ -293,7 +77,7 @@ class _Client(WeChatClient):
             auto_retry=False,
         )
         self.API_BASE_URL = base_url(settings)
-        self._http = http_session(settings)
+        self._http = http_session(settings, pool_size)
         self.store = store
         self.used = threading.local()
 
@@ -309,11 +93,51 @@ class _Client(WeChatClient):
 class WeChatApi:
     """The calls unionbot makes, each retried once with a new token on a token error."""
 
-    def __init__(self, settings: WeChatSettings, store: TokenStore):
-        self.client = _Client(settings, store)
+    def __init__(
+        self,
+        settings: WeChatSettings,
+        store: TokenStore,
+        *,
+        pool_size: int = DEFAULT_POOL,
+        breakers: Breakers | None = None,
+    ):
+        self.client = _Client(settings, store, pool_size)
         self.store = store
+        self.breakers = breakers
 
-    def _call(self, fn):
+    def close(self) -> None:
+        """Close the HTTP connections (a process that makes many clients, like a benchmark)."""
+        self.client._http.close()
+        self.store.http.close()
+
+    def _call(self, api: str | None, fn):
+        """Call ``fn`` through the breaker of ``api`` (None: no breaker)."""
+        ticket = self.breakers.admit(api) if self.breakers and api else None
+        try:
+            result = self._with_token(fn)
+        except (TokenUnavailable, BreakerOpen):
+            self._settle(ticket, None)  # no token, no call: nothing learnt about this API
+            raise
+        except ApiError as exc:
+            self._settle(ticket, not exc.outage)
+            raise
+        except BaseException:
+            self._settle(ticket, None)
+            raise
+        self._settle(ticket, True)
+        return result
+
+    def _settle(self, ticket: Ticket | None, answered: bool | None) -> None:
+        if ticket is None:
+            return
+        if answered is None:
+            self.breakers.cancelled(ticket)
+        elif answered:
+            self.breakers.succeeded(ticket)
+        else:
+            self.breakers.failed(ticket)
+
+    def _with_token(self, fn):
         for attempt in (1, 2):
             try:
                 return fn()
@@ -322,33 +146,42 @@ class WeChatApi:
                     self.store.invalidate(self.client.used.token)
                     continue
                 code = exc.errcode if exc.errcode is not None else None
-                message = exc.errmsg or f"HTTP error {getattr(exc.response, 'status_code', '')}"
-                raise ApiError(code, str(message)) from None
+                status = getattr(exc.response, "status_code", "")
+                message = exc.errmsg or f"HTTP error {status}"
+                # A gateway that timed out may have passed the request on.
+                raise ApiError(code, str(message), uncertain=status == 504) from None
             except requests.RequestException as exc:
-                raise ApiError(None, f"network error: {type(exc).__name__}") from None
+                raise ApiError(
+                    None, f"network error: {type(exc).__name__}", uncertain=maybe_delivered(exc)
+                ) from None
         raise AssertionError("unreachable")
 
     def send_text(self, openid: str, content: str) -> dict:
         """Customer-service text message (客服消息)."""
-        return self._call(lambda: self.client.message.send_text(openid, content))
+        return self._call("custom", lambda: self.client.message.send_text(openid, content))
 
     def send_template(self, openid: str, template_id: str, data: dict, url: str | None) -> dict:
         """Template message (模板消息), service accounts only."""
-        return self._call(lambda: self.client.message.send_template(openid, template_id, data, url))
+        return self._call(
+            "template", lambda: self.client.message.send_template(openid, template_id, data, url)
+        )
 
     def send_subscribe(self, openid: str, template_id: str, data: dict, page: str | None) -> dict:
         """Subscription notice (订阅通知) to a worker who accepted the template."""
         body = {"touser": openid, "template_id": template_id, "data": data}
         if page:
             body["page"] = page
-        return self._call(lambda: self.client.post("message/subscribe/bizsend", data=body))
+        return self._call(
+            "subscribe", lambda: self.client.post("message/subscribe/bizsend", data=body)
+        )
 
     def mass_text_to_openids(self, openids: list[str], content: str, client_msg_id: str) -> dict:
         """Mass send to an openid list (2 to 10,000 ids)."""
         return self._call(
+            "mass",
             lambda: self.client.message.send_mass_text(
                 openids, content, client_msg_id=client_msg_id
-            )
+            ),
         )
 
     def mass_text_to_tag(self, tag_id: int | None, content: str, client_msg_id: str) -> dict:
@@ -360,7 +193,7 @@ class WeChatApi:
             "clientmsgid": client_msg_id,
             "send_ignore_reprint": 0,
         }
-        return self._call(lambda: self.client.post("message/mass/sendall", data=body))
+        return self._call("mass", lambda: self.client.post("message/mass/sendall", data=body))
 
     def download_media(self, media_id: str) -> tuple[bytes, str]:
         """Fetch a temporary media file (valid for 3 days after the worker sent it)."""
@@ -371,16 +204,28 @@ class WeChatApi:
             content_type = response.headers.get("Content-Type", "").split(";")[0]
             return response.content, content_type or "application/octet-stream"
 
-        return self._call(fetch)
+        return self._call("media", fetch)
 
     def create_menu(self, menu: dict) -> dict:
-        return self._call(lambda: self.client.menu.create(menu))
+        return self._call(None, lambda: self.client.menu.create(menu))
 
 
-def connect(settings: Settings, session_factory: sessionmaker[Session]) -> WeChatApi:
-    """The API client of this deployment, sharing its token through Redis or the database."""
+def connect(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    *,
+    clock: Callable[[], dt.datetime] = utcnow,
+) -> WeChatApi:
+    """The API client of this deployment: its token shared through Redis or the database, its
+    breakers through the database, an HTTP pool as large as the drainer's send threads."""
     if settings.redis.url:
         store: TokenStore = RedisTokenStore(settings.redis.url, settings.wechat)
     else:
         store = DatabaseTokenStore(session_factory, settings.wechat)
-    return WeChatApi(settings.wechat, store)
+    breakers = None
+    if settings.outbox.breaker_failures:
+        breakers = Breakers(session_factory, settings, clock=clock)
+        store.breakers = breakers
+    return WeChatApi(
+        settings.wechat, store, pool_size=settings.outbox.send_concurrency, breakers=breakers
+    )

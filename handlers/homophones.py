@@ -48,7 +48,9 @@ def correct(text: str) -> str:
     """``text`` with each window that sounds like a keyword replaced by the keyword.
 
     Read left to right, longer keywords first, so 取消报名 is read whole; a window
-    spelled right is kept, and a corrected one is not read again."""
+    spelled right is kept, and a corrected one is not read again. A window must share
+    at least one character with the keyword (申情, 帮付): one where all differ is a
+    different word that happens to sound alike (歇歇 → 谢谢 would thank a tired rider)."""
     sounds = [readings(char) for char in text]
     if not any(sounds):
         return text
@@ -58,8 +60,13 @@ def correct(text: str) -> str:
         candidates = {word for sound in sounds[at] for word in index.get(sound, ())}
         for word in sorted(candidates, key=len, reverse=True):
             end = at + len(word)
-            if end <= len(text) and all(
-                sounds[at + n] & readings(char) for n, char in enumerate(word)
+            window = text[at:end]
+            if (
+                end <= len(text)
+                # A slip keeps some of the keyword's characters: a window in which every
+                # character differs is another word that sounds alike (歇歇 is not 谢谢).
+                and any(typed == char for typed, char in zip(window, word, strict=True))
+                and all(sounds[at + n] & readings(char) for n, char in enumerate(word))
             ):
                 out.append(word)
                 at = end

@@ -22,6 +22,7 @@ from handlers import (
     router,
 )
 from handlers.flows import Flows
+from handlers.homophones import correct
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from models.conversation import find_conversation, save_conversation
@@ -348,3 +349,19 @@ class TestPausedForm:
         assert chat.send("1").startswith("picked:apple")
         assert actions.done == [("picked", "apple")]
         assert chat.draft(FLOW).paused
+
+
+class TestSoundAlikeWords:
+    """A slip of the pinyin keyboard keeps some of the keyword; a different word that only
+    sounds alike is left alone."""
+
+    @pytest.mark.parametrize(
+        ("typed", "read"),
+        [("申情", "申请"), ("帮付", "帮扶"), ("竟赛结果", "竞赛结果"), ("取消抱名", "取消报名")],
+    )
+    def test_a_slip_is_read_as_the_keyword(self, typed, read):
+        assert correct(typed) == read
+
+    @pytest.mark.parametrize("typed", ["歇歇", "哪里可以歇歇脚", "互助金多久"])
+    def test_another_word_that_sounds_alike_is_kept(self, typed):
+        assert correct(typed) == typed

@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         # Start anyway: /healthz reports the outage, and a wrong key still cannot
         # write plaintext or read what another key wrote.
         log.warning("database unreachable at start; data key and drafts not checked against it")
+    except Exception:
+        engine.dispose()  # refusing to start: close the pooled connection, do not leak it
+        raise
     executor = ThreadPoolExecutor(settings.server.threads * 2, thread_name_prefix="intake")
     app.extensions["unionbot"] = Runtime(settings, engine, session_factory, executor, flows)
 

@@ -21,6 +21,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -46,7 +48,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def settings_for(database: str, fake_url: str, per_second: int):
+def settings_for(database: str, fake_url: str, per_second: int, batch_size: int = 100, **outbox):
     return load_settings(
         env={},
         overrides={
@@ -60,7 +62,8 @@ def settings_for(database: str, fake_url: str, per_second: int):
             "security": {"secret_key": "bench-secret-key-0123456789"},
             "outbox": {
                 "custom_per_second": per_second,
-                "batch_size": 100,
+                "batch_size": batch_size,
+                **outbox,
             },
         },
     )
@@ -121,8 +124,42 @@ def unsent(database: str) -> int:
     return left
 
 
-def drain_process(database: str, fake_url: str, per_second: int, start, stop) -> None:
-    runtime = create_app(settings_for(database, fake_url, per_second)).extensions["unionbot"]
+@contextmanager
+def fake_wechat(database: str) -> Iterator[str]:
+    """Run ``unionbot fake-wechat`` in its own process while the block runs; yield its URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "UNIONBOT_WECHAT_APP_ID": APP_ID,
+        "UNIONBOT_WECHAT_APP_SECRET": SECRET,
+        "UNIONBOT_DATABASE_URL": database,
+    }
+    env.pop("UNIONBOT_CONFIG", None)
+    fake = subprocess.Popen(  # noqa: S603 (our own command)
+        [sys.executable, "-m", "bot", "fake-wechat", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    fake_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(fake_url + "/_fake/calls", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        yield fake_url
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+
+def drain_process(
+    database: str, fake_url: str, per_second: int, start, stop, batch_size: int = 100
+) -> None:
+    settings = settings_for(database, fake_url, per_second, batch_size)
+    runtime = create_app(settings).extensions["unionbot"]
     drainer = Drainer(runtime, connect(runtime.settings, runtime.session_factory))
     start.wait()
     while not stop.is_set():
@@ -182,27 +219,7 @@ def main() -> None:
     is_pg = database.startswith("postgresql")
     counts = args.drainers or ([1, 2] if is_pg else [1])
 
-    port = free_port()
-    env = {
-        **os.environ,
-        "UNIONBOT_WECHAT_APP_ID": APP_ID,
-        "UNIONBOT_WECHAT_APP_SECRET": SECRET,
-        "UNIONBOT_DATABASE_URL": database,
-    }
-    env.pop("UNIONBOT_CONFIG", None)
-    fake = subprocess.Popen(  # noqa: S603 (our own command)
-        [sys.executable, "-m", "bot", "fake-wechat", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    fake_url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(fake_url + "/_fake/calls", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+    with fake_wechat(database) as fake_url:
         backend = "PostgreSQL" if is_pg else "SQLite"
         print(f"outbox drain benchmark: {backend}, {args.messages} notices, fake WeChat over HTTP")
         for latency in (0, 50):
@@ -218,9 +235,6 @@ def main() -> None:
             f"  rate limit {limit}/s, {max(counts)} drainer(s): {rate:.0f} messages/s, "
             f"busiest second at the fake: {busiest} calls"
         )
-    finally:
-        fake.terminate()
-        fake.wait(timeout=10)
 
 
 if __name__ == "__main__":

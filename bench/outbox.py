@@ -167,7 +167,8 @@ def drain_process(
             time.sleep(0.01)
 
 
-def run(database, fake_url, count, drainers, latency_ms, per_second=1_000_000):
+def prepare(database: str, fake_url: str, count: int, latency_ms: int) -> None:
+    """A fresh fake (answering after ``latency_ms``) and database with ``count`` notices due."""
     requests.post(fake_url + "/_fake/reset", timeout=5)
     if latency_ms:
         requests.post(
@@ -177,6 +178,10 @@ def run(database, fake_url, count, drainers, latency_ms, per_second=1_000_000):
         )
     reset_database(database)
     queue(database, count)
+
+
+def run(database, fake_url, count, drainers, latency_ms, per_second=1_000_000):
+    prepare(database, fake_url, count, latency_ms)
     runtime = create_app(settings_for(database, fake_url, per_second)).extensions["unionbot"]
     connect(runtime.settings, runtime.session_factory).store.get()  # warm the token
     context = multiprocessing.get_context("spawn")

@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from outbox import drain_process, fake_wechat, queue, reset_database, settings_for
+from outbox import drain_process, fake_wechat, prepare, settings_for
 
 from bot import create_app
 from bot.outbox import Drainer
@@ -48,15 +48,7 @@ def sends(fake_url: str) -> list[str]:
 
 
 def kill_once(database: str, fake_url: str, count: int, latency_ms: int, after: int) -> dict:
-    requests.post(fake_url + "/_fake/reset", timeout=5)
-    if latency_ms:
-        requests.post(
-            fake_url + "/_fake/faults",
-            json={"path": "*", "latency_ms": latency_ms, "times": -1},
-            timeout=5,
-        )
-    reset_database(database)
-    queue(database, count)
+    prepare(database, fake_url, count, latency_ms)
     context = multiprocessing.get_context("spawn")
     start, stop = context.Event(), context.Event()
     drainer = context.Process(

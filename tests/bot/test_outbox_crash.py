@@ -19,7 +19,7 @@ from bot.wechat.api import connect
 from models import OutboxMessage
 from models.base import utcnow
 from models.outbox import count_uncertain
-from tests.test_outbox import Clock, drainer_for, greet, notify, row, texts_sent
+from tests.bot.outbox_support import Clock, drainer_for, greet, notify, row, texts_sent
 
 NOTICES = 100
 KILLED_AFTER = 30  # sends: more than one drainer has in flight (16), fewer than a batch (50)

@@ -14,9 +14,9 @@ from models import Alert, Follower, MediaFile, OutboxMessage
 from models.base import utcnow
 from models.media import download_failure
 from models.outbox import MEDIA, enqueue, enqueue_notice
+from tests.bot.outbox_support import Clock, drainer_for, row, texts_sent
 from tests.conftest import simulator_for
 from tests.helpers import REFERENCE, Worker, apply
-from tests.test_outbox import Clock, drainer_for, row, texts_sent
 
 NOTICES, PHOTOS = 40, 3
 # Longer than the old give-up time: 8 tries, 2 s doubling with jitter, about 4 minutes.

@@ -128,10 +128,14 @@ def receive(
 
     Raises :class:`DatabaseBusy` when the database failed and WeChat should retry.
     """
+
+    def run(session: Session) -> list[Reply]:
+        return _receive(session, settings, flows, inbound, key, handle, handoff)
+
     attempt = 1
     while True:
         try:
-            return _claim(session_factory, settings, flows, inbound, key, handle, handoff)
+            return _claim(session_factory, key, run)
         except DatabaseBusy:
             # finish() is False only once the webhook has answered "success" (no retry
             # will come); otherwise the webhook now waits for this error and answers 503.
@@ -143,18 +147,12 @@ def receive(
 
 
 def _claim(
-    session_factory: sessionmaker[Session],
-    settings: Settings,
-    flows: Flows,
-    inbound: Inbound,
-    key: str,
-    handle: Handle,
-    handoff: Handoff | None,
+    session_factory: sessionmaker[Session], key: str, run: Callable[[Session], list[Reply]]
 ) -> list[Reply]:
     """One transaction: claim, handle, store; or the stored reply of an earlier copy."""
     try:
         with serialised(session_factory) as session, session.begin():
-            return _receive(session, settings, flows, inbound, key, handle, handoff)
+            return run(session)
     except IntegrityError:
         # Only deliveries with no follower to lock (WeChat's job reports) can
         # race to the insert; the loser answers with what the winner stored.

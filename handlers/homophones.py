@@ -44,6 +44,7 @@ def _by_first_sound() -> dict[str, tuple[str, ...]]:
     return {sound: tuple(words) for sound, words in index.items()}
 
 
+@lru_cache(maxsize=4096)  # several handlers read one message's corrected text
 def correct(text: str) -> str:
     """``text`` with each window that sounds like a keyword replaced by the keyword.
 

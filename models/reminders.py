@@ -37,6 +37,8 @@ def send_reminders(session: Session, now: dt.datetime, lead: dt.timedelta) -> in
                         text=f"比赛提醒：“{competition.title}”将于{start.month}月{start.day}日 "
                         f"{competition.event_time}在{competition.place}举行，请带好身份证提前到场。"
                         "如不能参加，请回复“我的报名”取消，把名额让给候补的职工。",
+                        # A reminder that arrives after the start is only noise.
+                        expires_at=start,
                     )
                     sent += 1
                 entry.reminded_at = now

@@ -41,7 +41,7 @@ from models.audit import audit, audit_trail
 from models.database import serialised
 from models.form_schema import Field
 from models.masking import mask_name, mask_text
-from models.media import find_media
+from models.media import download_failure, find_media
 from models.status_notices import notify_status
 
 PER_PAGE = 50
@@ -195,7 +195,10 @@ def _render_detail(
     allowed = staff_choices(application.status)
     # No preselected outcome: a decision is always an explicit choice.
     form.to_status.choices = [("", "请选择…"), *allowed] if allowed else []
-    proofs = [(proof, find_media(session, proof.media_id)) for proof in application.proofs]
+    proofs = [
+        (proof, find_media(session, proof.media_id), download_failure(session, proof.media_id))
+        for proof in application.proofs
+    ]
     session.flush()
     return render_template(
         "admin/application.html",

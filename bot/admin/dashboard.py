@@ -10,7 +10,7 @@ from models.aid import count_undecided
 from models.alerts import open_alerts
 from models.delivery import count_deliveries, recent_deliveries
 from models.follower import count_subscribed
-from models.outbox import count_by_status
+from models.outbox import count_by_status, count_uncertain
 
 
 @bp.get("/")
@@ -31,4 +31,5 @@ def index():
             deliveries=deliveries,
             alerts=open_alerts(session),
             outbox=count_by_status(session),
+            uncertain=count_uncertain(session),
         )

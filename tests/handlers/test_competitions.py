@@ -11,6 +11,7 @@ from sqlalchemy import select, text, update
 from bot import jobs
 from models import Competition, CompetitionEntry, OutboxMessage
 from models.waitlist import promote_waitlist
+from models.windows import SHANGHAI
 from tests.helpers import Worker, valid_id
 
 WANG = "320924198503120022"
@@ -234,6 +235,9 @@ class TestRemindersAndResults:
             select(OutboxMessage).where(OutboxMessage.kind == "competition_reminder")
         ).one()
         assert reminder.recipient == "o_a" and "比赛提醒" in reminder.payload["text"]
+        # Not worth sending once the contest has begun, whatever the kind's default deadline.
+        start = (tomorrow - dt.timedelta(hours=8)).replace(second=0, microsecond=0, tzinfo=None)
+        assert reminder.expires_at.astimezone(SHANGHAI).replace(tzinfo=None) == start
 
     def test_results_when_recorded(self, wechat, db):
         worker = Worker(wechat)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -16,6 +17,8 @@ from models import (
     MediaFile,
     OutboxMessage,
 )
+from models.media import MediaFailure
+from models.outbox import enqueue_notice
 from models.aid import person_hash
 from models.base import utcnow
 from models.staff import upsert_staff
@@ -303,6 +306,27 @@ def test_proof_not_yet_downloaded_shows_as_pending(signed_in, app, db):
     assert "待下载" in page and "查看照片" not in page
     proof_id = current(db).proofs[0].id
     assert signed_in.get(f"/admin/applications/{REF}/proofs/{proof_id}").status_code == 404
+
+
+def test_proof_wechat_deleted_before_download_shows_as_lost(signed_in, app, db):
+    add_application(app, media_ids=("GONE",))
+    when = dt.datetime(2026, 3, 4, 2, 0, tzinfo=dt.UTC)
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        session.add(MediaFailure(media_id="GONE", received_at=when, failed_at=when, reason="x"))
+    page = signed_in.get(f"/admin/applications/{REF}").get_data(as_text=True)
+    assert "下载失败" in page and "2026-03-04 10:00:00" in page and "已请职工重新发送" in page
+    assert "待下载" not in page
+
+
+def test_dashboard_counts_sends_that_may_have_arrived_twice(signed_in, app):
+    page = signed_in.get("/admin/").get_data(as_text=True)
+    assert "可能重复" not in page
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        enqueue_notice(session, key="n1", kind="status", follower_id=None, openid="o_x", text="x")
+        session.flush()
+        session.scalars(select(OutboxMessage)).one().uncertain = 1
+    page = signed_in.get("/admin/").get_data(as_text=True)
+    assert "其中 1 条发送时超时" in page
 
 
 def test_proof_of_another_application_is_404(signed_in, app, db):

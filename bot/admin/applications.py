@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from bot.admin.common import bp, can_edit, require_editor, runtime, staff_actor
+from bot.admin.common import bp, runtime, staff_actor
 from models.aid import (
     NEEDS_INFO,
     REJECTED,
@@ -211,7 +211,6 @@ def _render_detail(
         field_labels={f.key: f.label for f in _fields(application.programme)},
         form=form,
         reveal_form=RevealForm(formdata=None),
-        can_decide=can_edit(),
     )
 
 
@@ -247,7 +246,6 @@ def reveal(reference: str):
 @login_required
 def decide(reference: str):
     """Move the application on, tell the worker, and record the decision."""
-    require_editor()
     app_runtime = runtime()
     with serialised(app_runtime.session_factory) as session, session.begin():
         found = _get_or_404(session, reference, lock=True)

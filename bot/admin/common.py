@@ -1,5 +1,5 @@
-"""What every admin page shares: the blueprint, the runtime, who the staff member is and
-may do, the yearly-window form, and the edit-and-audit step.
+"""What every admin page shares: the blueprint and its permission check, the runtime, who
+the staff member is and may do, the yearly-window form, and the edit-and-audit step.
 
 The route modules (see :mod:`bot.admin`) register their views on :data:`bp`;
 this module registers none itself, so it can be imported by all of them.
@@ -10,20 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, StringField
 from wtforms.validators import ValidationError
 
+from bot.admin.permissions import Permission, menu_for, required, role_may
 from models.audit import audit
 from models.windows import SHANGHAI, parse_month_day
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# Roles that may decide applications and change competitions and programmes.
-DECIDING_ROLES = frozenset({"admin", "reviewer"})
 # Column names as staff read them, for the audit trail shown on the page.
 FIELD_LABELS = {
     "opens": "报名开始",
@@ -61,13 +60,30 @@ def actor_label(actor: str) -> str:
     return {"worker": "职工", "system": "系统"}.get(actor, actor)
 
 
-def can_edit() -> bool:
-    return current_user.role in DECIDING_ROLES
+def may(permission: Permission) -> bool:
+    """Whether the signed-in staff member holds ``permission`` (for buttons and links)."""
+    return current_user.is_authenticated and role_may(current_user.role, permission)
 
 
-def require_editor() -> None:
-    if not can_edit():
+@bp.before_request
+def authorise():
+    """Every admin request is checked here against the permission table, before its view
+    runs: a view cannot forget the check, and a route missing from the table is refused
+    (deny by default) rather than open to every signed-in account."""
+    needed = required(request.endpoint, request.method)
+    if needed is Permission.PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if not role_may(current_user.role, needed):
         abort(403)
+    return None
+
+
+@bp.context_processor
+def permissions_for_templates() -> dict[str, Any]:
+    role = current_user.role if current_user.is_authenticated else None
+    return {"may": may, "menu": menu_for(role)}
 
 
 def local_time(value: dt.datetime | None) -> str:

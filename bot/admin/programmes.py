@@ -20,9 +20,7 @@ from bot.admin.common import (
     MAX_PLACES,
     WindowForm,
     bp,
-    can_edit,
     changed_words,
-    require_editor,
     runtime,
     save_changes,
     window_data,
@@ -131,7 +129,6 @@ def _render_programme(session: Session, programme: AidProgramme, form: Programme
         window=window_words(programme.opens, programme.closes),
         window_now=window_status(programme.opens, programme.closes, today),
         form=form,
-        can_edit=can_edit(),
         trail=audit_trail(session, programme.code),
         changed_words=changed_words,
         quota=quota_usage(session, programme, programme.window(today).season),
@@ -153,7 +150,6 @@ def programme(code: str):
 @bp.post("/programmes/<code>")
 @login_required
 def edit_programme(code: str):
-    require_editor()
     with serialised(runtime().session_factory) as session, session.begin():
         found = _get_programme(session, code, lock=True)
         form = ProgrammeForm(definition=found.definition)

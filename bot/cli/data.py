@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
+from bot.admin.permissions import ROLES
 from bot.cli.common import Fatal, config_option, prepare_database
 from bot.config import decode_data_key, load_settings
 from models import crypto
@@ -140,7 +141,7 @@ def change_window(
 )
 @click.option(
     "--role",
-    type=click.Choice(["admin", "reviewer"]),
+    type=click.Choice(ROLES),
     help="What the account may do (new accounts: reviewer).",
 )
 @click.password_option(help="Password (prompted for when omitted).")

@@ -270,6 +270,37 @@ class PrivacySettings:
 
 
 @dataclass(frozen=True)
+class AdminSettings:
+    """Staff sign-in: how long a session lasts and when failed attempts lock."""
+
+    idle_minutes: int = 30
+    session_hours: int = 12
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    address_max_failures: int = 20
+    address_window_minutes: int = 15
+    # Reverse proxies in front of the app that append to X-Forwarded-For (nginx: 1). The
+    # address limit counts the address the outermost trusted proxy saw; 0 trusts none.
+    proxy_hops: int = 0
+
+    def validate(self) -> None:
+        for name in (
+            "idle_minutes",
+            "session_hours",
+            "max_failed_logins",
+            "lockout_minutes",
+            "address_max_failures",
+            "address_window_minutes",
+        ):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"admin.{name}", "must be at least 1")
+        if not 0 <= self.proxy_hops <= 5:
+            raise ConfigError("admin.proxy_hops", "must be 0 to 5")
+        if self.idle_minutes > self.session_hours * 60:
+            raise ConfigError("admin.idle_minutes", "must not exceed admin.session_hours")
+
+
+@dataclass(frozen=True)
 class DemoSettings:
     enabled: bool = False
     admin_password: str = secret("unionbot-demo")
@@ -288,6 +319,7 @@ SECTIONS: dict[str, type] = {
     "forms": FormsSettings,
     "aid": AidSettings,
     "competitions": CompetitionSettings,
+    "admin": AdminSettings,
     "demo": DemoSettings,
 }
 
@@ -306,6 +338,7 @@ class Settings:
     forms: FormsSettings
     aid: AidSettings
     competitions: CompetitionSettings
+    admin: AdminSettings
     demo: DemoSettings
     source: str = "built-in demo defaults"
 

@@ -24,12 +24,15 @@ from models.follower import Follower
 from models.handoff import HandoffRequest
 from models.media import MediaFile
 from models.outbox import OutboxMessage
+from models.signin_guard import AddressFailures
 from models.staff import StaffUser
+from models.staff_sessions import StaffSession
 from models.subscription import SubscribeConsent
 from models.wishes import ReminderWish
 
 __all__ = [
     "AccessToken",
+    "AddressFailures",
     "AidApplication",
     "AidProgramme",
     "Alert",
@@ -52,6 +55,7 @@ __all__ = [
     "RateWindow",
     "ReferenceCounter",
     "ReminderWish",
+    "StaffSession",
     "StaffUser",
     "SubscribeConsent",
     "utcnow",

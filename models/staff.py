@@ -1,4 +1,4 @@
-"""Union staff who sign in to the admin."""
+"""Union staff who sign in to the admin, and the rules their passwords follow."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import Base, created_at
+
+# Long enough that guessing online is hopeless behind the lockout; no composition rules,
+# which push people to predictable patterns (NIST SP 800-63B).
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 128
+
+
+class PasswordTooShort(ValueError):
+    pass
 
 
 class StaffUser(Base):
@@ -22,8 +31,16 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     created_at: Mapped[created_at]
+    # Sign-in failures since the last success; the account locks at the configured count.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Set by an admin's reset: the temporary password only opens the change-password page.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
 
     def set_password(self, password: str) -> None:
+        """Hash with werkzeug's scrypt (memory-hard; no extra dependency for argon2)."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise PasswordTooShort(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
@@ -45,5 +62,6 @@ def upsert_staff(
     user.display_name = display_name
     user.role = role
     user.active = True
+    user.failed_logins, user.locked_until = 0, None
     user.set_password(password)
     return user

@@ -139,6 +139,8 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("admin.handoff_reveal", "POST"): P.HANDOFFS_HANDLE,
     ("admin.handoff_done", "POST"): P.HANDOFFS_HANDLE,
     ("admin.outbox", "GET"): P.OUTBOX_READ,
+    ("admin.change_password", "GET"): P.SIGNED_IN,
+    ("admin.change_password", "POST"): P.SIGNED_IN,
 }
 
 # The menu, in order: (endpoint, label). Shown to a role only where it may GET the endpoint.

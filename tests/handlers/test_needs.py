@@ -188,4 +188,4 @@ class TestCallBack:
         assert "13912345678" in client.get("/admin/handoffs").get_data(as_text=True)
         assert "13912345678" not in client.get("/admin/handoffs").get_data(as_text=True)
         db.rollback()
-        assert db.scalars(select(AuditEntry.action)).all() == ["reveal"]
+        assert db.scalars(select(AuditEntry.action)).all() == ["login", "reveal"]

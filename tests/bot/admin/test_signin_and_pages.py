@@ -120,4 +120,4 @@ def test_staff_work_through_the_call_back_list(client, staff, wechat, db):
     assert (handled.handled_by, handled.handled_at is not None) == ("wang", True)
     page = client.get("/admin/handoffs").get_data(as_text=True)
     assert page.count("已联系</button>") == 1
-    assert db.scalars(select(AuditEntry.action)).all() == ["handoff"]
+    assert db.scalars(select(AuditEntry.action)).all() == ["login", "handoff"]

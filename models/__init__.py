@@ -23,6 +23,7 @@ from models.delivery import Delivery
 from models.follower import Follower
 from models.handoff import HandoffRequest
 from models.media import MediaFile
+from models.orgs import UnionOrg
 from models.outbox import OutboxMessage
 from models.signin_guard import AddressFailures
 from models.staff import StaffUser
@@ -58,5 +59,6 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "SubscribeConsent",
+    "UnionOrg",
     "utcnow",
 ]

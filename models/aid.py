@@ -99,6 +99,11 @@ class AidApplication(Base):
     # The capped choice this application takes a unit of (夏送清凉's pickup station);
     # plain text so places can be counted without decrypting the answers.
     allotment: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The worker's union organisation, matched from their answers (models.org_matching);
+    # None when nobody recognised it: then only the county sees the application.
+    org_code: Mapped[str | None] = mapped_column(
+        ForeignKey("union_orgs.code"), index=True, default=None
+    )
     submitted_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 

@@ -62,6 +62,11 @@ class CompetitionEntry(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     unit: Mapped[str] = mapped_column(String(100), default="")  # employer, for per-unit quotas
+    # The worker's union organisation, matched from their employer (models.org_matching);
+    # None when nobody recognised it: then only the county sees the sign-up.
+    org_code: Mapped[str | None] = mapped_column(
+        ForeignKey("union_orgs.code"), index=True, default=None
+    )
     id_hash: Mapped[str] = mapped_column(String(64), index=True)
     # code:season:id_hash while the entry stands; cleared on cancel, so the
     # database refuses a second sign-up by the same person.

@@ -1,4 +1,5 @@
-"""Data every install starts with (aid programmes, competitions, benefits) and the demo's extras.
+"""Data every install starts with (union organisations, aid programmes, competitions,
+benefits) and the demo's extras.
 
 The catalogue comes from the data files in ``models/data`` (or another directory with
 the same files). :func:`seed_catalogue` adds the rows the database lacks and brings the
@@ -24,6 +25,7 @@ from models.base import Base, utcnow
 from models.benefit import Benefit
 from models.competition import CONFIRMED, Competition, CompetitionEntry
 from models.data_sync import RowSync, sync_row
+from models.orgs import UNION_COLUMNS, UnionOrg, load_unions
 from models.staff import upsert_staff
 from models.windows import window_on
 
@@ -130,6 +132,14 @@ COMPETITION_STAFF_COLUMNS = (
     "per_unit",
 )
 CATALOGUES = (
+    # First: staff accounts, applications and sign-ups refer to the organisations.
+    Catalogue(
+        "union",
+        UnionOrg,
+        lambda data: load_unions(data / "unions.toml"),
+        UNION_COLUMNS,
+        "matching",
+    ),
     Catalogue(
         "aid",
         AidProgramme,
@@ -181,7 +191,8 @@ def sync_catalogue(session: Session, catalogue: Catalogue, data_dir: Path) -> li
 
 
 def seed_catalogue(session: Session, data_dir: Path = DATA) -> list[RowSync]:
-    """Bring the data files' programmes, competitions and benefits to the database."""
+    """Bring the data files' organisations, programmes, competitions and benefits to the
+    database."""
     return [report for kind in CATALOGUES for report in sync_catalogue(session, kind, data_dir)]
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, select
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import Base, created_at
+from models.orgs import COUNTY_CODE
 
 # Long enough that guessing online is hopeless behind the lockout; no composition rules,
 # which push people to predictable patterns (NIST SP 800-63B).
@@ -28,6 +29,8 @@ class StaffUser(Base):
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="reviewer")
+    # The union organisation the account works for: it sees that one and those below.
+    org_code: Mapped[str] = mapped_column(ForeignKey("union_orgs.code"), default=COUNTY_CODE)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     created_at: Mapped[created_at]
@@ -52,7 +55,12 @@ def find_staff(session: Session, username: str) -> StaffUser | None:
 
 
 def upsert_staff(
-    session: Session, username: str, password: str, display_name: str, role: str = "admin"
+    session: Session,
+    username: str,
+    password: str,
+    display_name: str,
+    role: str = "admin",
+    org_code: str = COUNTY_CODE,
 ) -> StaffUser:
     """Create the account or reset its password; used by the CLI and the demo seed."""
     user = find_staff(session, username)
@@ -61,6 +69,7 @@ def upsert_staff(
         session.add(user)
     user.display_name = display_name
     user.role = role
+    user.org_code = org_code
     user.active = True
     user.failed_logins, user.locked_until = 0, None
     user.set_password(password)

@@ -7,7 +7,7 @@ HOW TO ADD AN ADMIN ENDPOINT
     2. If the page belongs in the menu, add ``(endpoint, label)`` to ``MENU``; the menu
        shows it only to roles that may GET it.
     3. Objects of a union organisation (applications, sign-ups, followers) must also be
-       looked up within the staff member's scope (:func:`models.orgs.codes_in_scope`), so
+       looked up within the staff member's scope (:func:`models.orgs.scope_of`), so
        another organisation's object is a 404, not just a hidden link.
     An admin endpoint missing from ``ENDPOINTS`` answers 403 to everyone (anonymous callers
     are sent to sign in first), and ``tests/bot/admin/test_authorisation.py`` fails naming

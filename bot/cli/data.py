@@ -17,6 +17,7 @@ from models.aid import AidProgramme, get_programme, programmes
 from models.audit import audit
 from models.database import make_engine, make_session_factory, serialised
 from models.migrate import schema_status, upgrade
+from models.orgs import COUNTY_CODE, UnionOrg, all_orgs
 from models.seed import DATA, report_lines, seed_catalogue, seed_demo
 from models.staff import find_staff, upsert_staff
 from models.windows import parse_month_day
@@ -144,12 +145,18 @@ def change_window(
     type=click.Choice(ROLES),
     help="What the account may do (new accounts: reviewer).",
 )
+@click.option(
+    "--org",
+    "org_code",
+    help=f"Code of the union organisation the account works for, from unions.toml "
+    f"(new accounts: the county, {COUNTY_CODE}).",
+)
 @click.password_option(help="Password (prompted for when omitted).")
-def add_staff(config_path, username, display_name, role, password) -> None:
+def add_staff(config_path, username, display_name, role, org_code, password) -> None:
     """Create a staff account for the admin, or reset its password.
 
-    Resetting a password keeps the account's name and role unless they are given, so
-    an administrator who forgot a password is not demoted."""
+    Resetting a password keeps the account's name, role and organisation unless they are
+    given, so an administrator who forgot a password is not demoted."""
     settings = load_settings(config_path)
     engine = make_engine(settings.database.url)
     prepare_database(settings, engine)
@@ -159,8 +166,13 @@ def add_staff(config_path, username, display_name, role, password) -> None:
         existing = find_staff(session, username)
         role = role or (existing.role if existing else "reviewer")
         display_name = display_name or (existing.display_name if existing else username)
-        upsert_staff(session, username, password, display_name, role)
-    click.echo(f"staff account {username!r} ready ({role})")
+        org_code = org_code or (existing.org_code if existing else COUNTY_CODE)
+        org = session.get(UnionOrg, org_code)
+        if org is None:
+            known = ", ".join(org.code for org in all_orgs(session))
+            raise Fatal(f"unknown organisation {org_code!r}; known: {known}")
+        upsert_staff(session, username, password, display_name, role, org.code)
+    click.echo(f"staff account {username!r} ready ({role}, {org.name})")
 
 
 @click.command("gen-key")

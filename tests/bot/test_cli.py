@@ -418,7 +418,7 @@ def test_add_staff_creates_an_account_then_resets_its_password(tmp_path):
         env=env,
     )
     assert created.returncode == 0, created.stderr
-    assert created.stdout == "staff account 'wang' ready (admin)\n"
+    assert created.stdout == "staff account 'wang' ready (admin, 射阳县总工会)\n"
     query = "SELECT display_name, role, password_hash FROM staff_users WHERE username = 'wang'"
     [(name, role, first_hash)] = rows(tmp_path, query)
     assert (name, role) == ("王芳", "admin")
@@ -426,14 +426,14 @@ def test_add_staff_creates_an_account_then_resets_its_password(tmp_path):
 
     # A forgotten password is reset without demoting the administrator.
     reset = unionbot("add-staff", "wang", "--password", "second-pass-2", cwd=tmp_path, env=env)
-    assert reset.stdout == "staff account 'wang' ready (admin)\n"
+    assert reset.stdout == "staff account 'wang' ready (admin, 射阳县总工会)\n"
     [(name, role, second_hash)] = rows(tmp_path, query)
     assert (name, role) == ("王芳", "admin")
     assert check_password_hash(second_hash, "second-pass-2")
     assert not check_password_hash(second_hash, "first-pass-1")
 
     reviewer = unionbot("add-staff", "zhao", "--password", "third-pass-3", cwd=tmp_path, env=env)
-    assert reviewer.stdout == "staff account 'zhao' ready (reviewer)\n"
+    assert reviewer.stdout == "staff account 'zhao' ready (reviewer, 射阳县总工会)\n"
     assert rows(tmp_path, "SELECT display_name, role FROM staff_users WHERE username = 'zhao'") == [
         ("zhao", "reviewer")
     ]
@@ -442,6 +442,28 @@ def test_add_staff_creates_an_account_then_resets_its_password(tmp_path):
     assert short.returncode != 0
     assert only_line(short.stderr) == "unionbot: password must be at least 10 characters"
     assert rows(tmp_path, "SELECT count(*) FROM staff_users WHERE username = 'li'") == [(0,)]
+
+
+def test_add_staff_takes_every_role_and_an_organisation(tmp_path):
+    env = demo_env(tmp_path)
+
+    def add(name: str, *options: str):
+        return unionbot(
+            "add-staff", name, *options, "--password", "long-enough-1", cwd=tmp_path, env=env
+        )
+
+    assert add("li", "--role", "operator", "--org", "hede").returncode == 0
+    made = add("sun", "--role", "viewer", "--org", "riders")
+    assert made.stdout == "staff account 'sun' ready (viewer, 合德镇快递外卖骑手联合工会)\n"
+    add("li")  # a password reset keeps the role and the organisation
+    query = "SELECT username, role, org_code FROM staff_users ORDER BY username"
+    assert rows(tmp_path, query)[-2:] == [("li", "operator", "hede"), ("sun", "viewer", "riders")]
+
+    unknown = add("qian", "--org", "nowhere")
+    assert unknown.returncode != 0
+    assert only_line(unknown.stderr).startswith("unionbot: unknown organisation 'nowhere'; known: ")
+    bad_role = add("qian", "--role", "root")
+    assert bad_role.returncode != 0 and "'root' is not one of" in bad_role.stderr
 
 
 # --- the outbox: drain and worker, against the fake WeChat over HTTP ------------------------

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.config_campaigns import CampaignSettings
 from bot.config_outbox import OutboxSettings
 from bot.config_values import ENV_PREFIX, ConfigError, build_section, merge, read_toml, secret
 from models.crypto import Keyring
@@ -319,6 +320,7 @@ SECTIONS: dict[str, type] = {
     "forms": FormsSettings,
     "aid": AidSettings,
     "competitions": CompetitionSettings,
+    "campaigns": CampaignSettings,
     "admin": AdminSettings,
     "demo": DemoSettings,
 }
@@ -338,6 +340,7 @@ class Settings:
     forms: FormsSettings
     aid: AidSettings
     competitions: CompetitionSettings
+    campaigns: CampaignSettings
     admin: AdminSettings
     demo: DemoSettings
     source: str = "built-in demo defaults"

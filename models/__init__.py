@@ -11,9 +11,12 @@ from models.aid import (
     ReferenceCounter,
 )
 from models.alerts import Alert
+from models.audience import CampaignOptOut, FollowerTag
 from models.audit import AuditEntry
 from models.base import Base, utcnow
 from models.benefit import Benefit
+from models.campaign_runs import CampaignRecipient, CampaignReport, CampaignRun
+from models.campaigns import Campaign
 from models.competition import Competition, CompetitionEntry
 from models.consent import ConsentRecord
 from models.conversation import Conversation
@@ -42,12 +45,18 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Benefit",
+    "Campaign",
+    "CampaignOptOut",
+    "CampaignRecipient",
+    "CampaignReport",
+    "CampaignRun",
     "Competition",
     "CompetitionEntry",
     "ConsentRecord",
     "Conversation",
     "Delivery",
     "Follower",
+    "FollowerTag",
     "HandoffRequest",
     "KeyCheck",
     "Lease",

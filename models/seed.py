@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from models.aid import AidProgramme, person_hash
 from models.base import Base, utcnow
 from models.benefit import Benefit
+from models.campaigns import Campaign, file_changed
 from models.competition import CONFIRMED, Competition, CompetitionEntry
 from models.data_sync import RowSync, sync_row
 from models.orgs import UNION_COLUMNS, UnionOrg, load_unions
@@ -78,6 +79,8 @@ COMPETITION_COLUMNS = (
     "position",
 )
 BENEFIT_COLUMNS = ("code", "title", "answer", "audience", "how", "link", "position")
+# Staff own what they edit in the admin (a changed text, a send time); the sync keeps it.
+CAMPAIGN_COLUMNS = ("code", "name", "season", "send_times", "channel", "content")
 
 
 def load_benefits(path: Path = DATA / "benefits.toml") -> list[dict[str, Any]]:
@@ -109,6 +112,8 @@ class Catalogue:
     # Values staff change in the admin (or with ``unionbot aid-window``), as paths into
     # the row; only consulted for rows from before snapshots (see models.data_sync).
     staff_editable: tuple[tuple[str, ...], ...] = ()
+    # Called with a row the sync changed and its report (a campaign returns to draft).
+    after_sync: Callable[[Any, RowSync], None] | None = None
 
     def file_values(self, entry: dict[str, Any]) -> dict[str, Any]:
         """What the file says of every value it may hold, a column's default where the
@@ -163,8 +168,16 @@ CATALOGUES = (
         BENEFIT_COLUMNS,
         "matching",
     ),
+    Catalogue(
+        "campaign",
+        Campaign,
+        lambda data: _read(data / "campaigns.toml")["campaigns"],
+        CAMPAIGN_COLUMNS,
+        "audience",
+        after_sync=file_changed,
+    ),
 )
-BENEFITS = CATALOGUES[-1]
+BENEFITS = next(c for c in CATALOGUES if c.kind == "benefit")
 
 
 def sync_catalogue(session: Session, catalogue: Catalogue, data_dir: Path) -> list[RowSync]:
@@ -185,6 +198,8 @@ def sync_catalogue(session: Session, catalogue: Catalogue, data_dir: Path) -> li
             report.added = True
         else:
             sync_row(row, values, catalogue.staff_editable, report)
+            if catalogue.after_sync:
+                catalogue.after_sync(row, report)
         reports.append(report)
     session.flush()
     return reports

@@ -15,6 +15,7 @@ from handlers import (
     applications,
     benefits,
     callback,
+    campaign_optout,
     competitions,
     confirm,
     entries,
@@ -102,6 +103,7 @@ KEYWORDS: dict[str, Handler] = {
     "进度": applications.progress,
     **dict.fromkeys(("地址", "电话", "在哪", "在哪里", "办公时间"), office.office_info),
     **dict.fromkeys(("谢谢", "好的", "辛苦了", "谢谢你", "谢谢您", "感谢"), menu.small_talk_reply),
+    **campaign_optout.KEYWORDS,
 }
 # The menu's numbers stand for its keywords.
 KEYWORDS.update({number: KEYWORDS[keyword] for number, keyword, _ in menu.SERVICES})

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import Runtime
+from bot import Runtime, mass_send
 from bot.rate_limits import Permits
 from bot.wechat.api import ApiError, WeChatApi
 from models.follower import Follower
@@ -181,12 +181,8 @@ class Channels:
         wait = self.wait_for("mass", 1)
         if wait:
             return wait
-        p = row.payload
         try:
-            if p.get("openids"):
-                result = self.api.mass_text_to_openids(p["openids"], p["text"], p["client_msg_id"])
-            else:
-                result = self.api.mass_text_to_tag(p.get("tag_id"), p["text"], p["client_msg_id"])
+            result = mass_send.send(self.api, row.payload)
         except ApiError as exc:
             if exc.code == ALREADY_SENT:  # an earlier try got through: do not send twice
                 return Outcome(SENT, via=MASS, code=exc.code, error="clientmsgid 已发送过")

@@ -27,6 +27,8 @@ class CampaignSettings:
     mass_batch_size: int = 10_000
     # A campaign notice to one worker is not worth sending after this long.
     notice_deadline_hours: float = 72.0
+    # How often the scheduler looks for send times that came due.
+    tick_seconds: float = 30.0
 
     def validate(self) -> None:
         for name in ("mass_per_follower_per_month", "mass_sends_per_day"):
@@ -39,5 +41,7 @@ class CampaignSettings:
             raise ConfigError("campaigns.plan_batch_size", "must be 1 to 50000")
         if not 2 <= self.mass_batch_size <= 10_000:
             raise ConfigError("campaigns.mass_batch_size", "must be 2 to 10000 (WeChat's limits)")
+        if not 1 <= self.tick_seconds <= 300:
+            raise ConfigError("campaigns.tick_seconds", "must be 1 to 300 seconds")
         if self.notice_deadline_hours <= 0:
             raise ConfigError("campaigns.notice_deadline_hours", "must be positive")

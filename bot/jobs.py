@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from bot import Runtime
+from bot import Runtime, campaign_runner
 from models.base import utcnow
 from models.conversation import purge_conversations_before
 from models.database import serialised
@@ -43,3 +43,8 @@ def remind_entrants(runtime: Runtime) -> int:
     if sent:
         log.info("queued %d competition reminders", sent)
     return sent
+
+
+def run_campaigns(runtime: Runtime) -> int:
+    """Fire campaigns' due send times, plan their runs into the outbox, close finished runs."""
+    return campaign_runner.tick(runtime)

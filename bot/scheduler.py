@@ -108,4 +108,10 @@ def build_scheduler(runtime: Runtime) -> tuple[BackgroundScheduler, Leadership]:
         minute=27,
     )
     lead("remind_entrants", lambda: jobs.remind_entrants(runtime), "interval", minutes=10)
+    lead(
+        "run_campaigns",
+        lambda: jobs.run_campaigns(runtime),
+        "interval",
+        seconds=settings.campaigns.tick_seconds,
+    )
     return scheduler, leadership

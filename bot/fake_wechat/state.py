@@ -233,6 +233,10 @@ class FakeWeChat:
             "voice",
         ):
             raise WeChatError(40008, "invalid message type")
+        if body["msgtype"] == "text" and len((body.get("text") or {}).get("content") or "") > 300:
+            raise WeChatError(45002, "content size out of limit")  # 300 since April 2020
+        if body["msgtype"] != "text" and not (body.get(body["msgtype"]) or {}).get("media_id"):
+            raise WeChatError(40007, "invalid media_id")
         if to_all_or_tag:
             flt = body.get("filter")
             if not isinstance(flt, dict) or "group_id" in flt:

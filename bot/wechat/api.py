@@ -175,25 +175,9 @@ class WeChatApi:
             "subscribe", lambda: self.client.post("message/subscribe/bizsend", data=body)
         )
 
-    def mass_text_to_openids(self, openids: list[str], content: str, client_msg_id: str) -> dict:
-        """Mass send to an openid list (2 to 10,000 ids)."""
-        return self._call(
-            "mass",
-            lambda: self.client.message.send_mass_text(
-                openids, content, client_msg_id=client_msg_id
-            ),
-        )
-
-    def mass_text_to_tag(self, tag_id: int | None, content: str, client_msg_id: str) -> dict:
-        """Mass send to a tag, or to all followers when ``tag_id`` is None."""
-        body = {
-            "filter": {"is_to_all": tag_id is None, **({"tag_id": tag_id} if tag_id else {})},
-            "msgtype": "text",
-            "text": {"content": content},
-            "clientmsgid": client_msg_id,
-            "send_ignore_reprint": 0,
-        }
-        return self._call("mass", lambda: self.client.post("message/mass/sendall", data=body))
+    def post(self, api: str, path: str, body: dict) -> dict:
+        """POST ``body`` to ``path`` through ``api``'s breaker (bot.mass_send builds them)."""
+        return self._call(api, lambda: self.client.post(path, data=body))
 
     def download_media(self, media_id: str) -> tuple[bytes, str]:
         """Fetch a temporary media file (valid for 3 days after the worker sent it)."""

@@ -14,17 +14,20 @@ from flask_wtf import CSRFProtect
 # Imported for their routes (they register on ``bp`` at import).
 from bot.admin import (  # noqa: F401
     applications,
+    audit,
     competitions,
     dashboard,
     handoffs,
+    headers,
     outbox,
     programmes,
     signin,
+    staff,
     transcripts,
 )
 from bot.admin.common import actor_label, bp, local_time
-from models.masking import mask_text
-from models.staff import StaffUser
+from bot.admin.reveal_reasons import REASONS
+from models.masking import install_log_masking, mask_text
 
 csrf = CSRFProtect()
 
@@ -34,10 +37,12 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "admin.login"
     login_manager.login_message = "请先登录。"
     login_manager.session_protection = "strong"
+    # Staff read the logs too: no worker's ID, phone or card number may reach them.
+    install_log_masking()
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> StaffUser | None:
-        return signin.load_staff(user_id)
+    def load_user(token: str) -> signin.Staff | None:
+        return signin.load_staff(token)
 
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -46,4 +51,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["masked"] = mask_text
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["actor"] = actor_label
+    app.jinja_env.globals["reveal_reasons"] = REASONS
     app.register_blueprint(bp)

@@ -1,10 +1,11 @@
 """Aid applications as staff review them: the list, one application, reveals and decisions.
 
-Personal numbers stay masked unless a staff member asks for one value, and
-each such reveal, each look at an application and each decision is written to
-the audit log (PIPL arts. 51 and 55). What was revealed never travels in a URL
-or a log line: the reveal is a POST, and the page after it learns *which*
-field to show from the signed session cookie, which holds the field's key only.
+Personal numbers stay masked unless a staff member asks for one value and says
+why; each such reveal (with its reason), each look at an application and each
+decision is written to the audit log (PIPL arts. 51 and 55). What was revealed
+never travels in a URL or a log line: the reveal is a POST, and the page after
+it learns *which* field to show, once, from the signed session cookie, which
+holds the field's key only.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from bot.admin.common import bp, runtime, staff_actor
+from bot.admin.reveal_reasons import RevealReasonForm
 from models.aid import (
     NEEDS_INFO,
     REJECTED,
@@ -71,7 +73,7 @@ class DecisionForm(FlaskForm):
             raise ValidationError(f"选择“{label}”时必须填写说明，告诉职工原因或需要补充的材料。")
 
 
-class RevealForm(FlaskForm):
+class RevealForm(RevealReasonForm):
     field = HiddenField(validators=[DataRequired()])
 
 
@@ -210,7 +212,6 @@ def _render_detail(
         labels=STATUS_LABELS,
         field_labels={f.key: f.label for f in _fields(application.programme)},
         form=form,
-        reveal_form=RevealForm(formdata=None),
     )
 
 
@@ -227,16 +228,19 @@ def application(reference: str):
 @bp.post("/applications/<reference>/reveal")
 @login_required
 def reveal(reference: str):
-    """Show one sensitive answer unmasked on the next render, and record who asked."""
+    """Show one sensitive answer unmasked on the next render, and record who asked and why."""
     form = RevealForm()
     if not form.validate_on_submit():
-        abort(400)
+        if form.csrf_token.errors or form.field.errors:
+            abort(400)
+        flash(f"未显示完整内容：{form.first_error()}。")
+        return redirect(url_for("admin.application", reference=reference), code=303)
     with serialised(runtime().session_factory) as session, session.begin():
         found = _get_or_404(session, reference)
         key = form.field.data
         if key not in sensitive_keys(found.programme, found.answers):
             abort(400)
-        audit(session, staff_actor(), "reveal", found.reference, key)
+        audit(session, staff_actor(), "reveal", found.reference, key, reason=form.stated())
         reference = found.reference
     cookie[REVEAL_KEY] = [reference, key]
     return redirect(url_for("admin.application", reference=reference, _anchor=f"answer-{key}"))
@@ -298,6 +302,4 @@ def proof(reference: str, proof_id: int):
         download_name=path.name,
         max_age=0,
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return response  # no-store and nosniff, as on every admin response (bot.admin.headers)

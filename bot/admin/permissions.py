@@ -141,6 +141,13 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("admin.outbox", "GET"): P.OUTBOX_READ,
     ("admin.change_password", "GET"): P.SIGNED_IN,
     ("admin.change_password", "POST"): P.SIGNED_IN,
+    ("admin.staff_list", "GET"): P.STAFF_MANAGE,
+    ("admin.staff_new", "GET"): P.STAFF_MANAGE,
+    ("admin.staff_new", "POST"): P.STAFF_MANAGE,
+    ("admin.staff_reset", "POST"): P.STAFF_MANAGE,
+    ("admin.staff_active", "POST"): P.STAFF_MANAGE,
+    ("admin.staff_revoke", "POST"): P.STAFF_MANAGE,
+    ("admin.audit_log", "GET"): P.AUDIT_READ,
 }
 
 # The menu, in order: (endpoint, label). Shown to a role only where it may GET the endpoint.
@@ -151,6 +158,8 @@ MENU: tuple[tuple[str, str], ...] = (
     ("admin.competition_list", "竞赛报名"),
     ("admin.handoffs", "人工服务"),
     ("admin.outbox", "消息发送"),
+    ("admin.staff_list", "工作人员"),
+    ("admin.audit_log", "操作日志"),
 )
 
 

@@ -50,6 +50,7 @@ class Staff(UserMixin):
         self.username = user.username
         self.display_name = user.display_name
         self.role = user.role
+        self.org_code = user.org_code
         self.must_change_password = user.must_change_password
 
 
@@ -74,7 +75,9 @@ def new_password_field(label: str) -> PasswordField:
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("当前密码（或管理员给的临时密码）", validators=[DataRequired("请输入当前密码")])
+    current = PasswordField(
+        "当前密码（或管理员给的临时密码）", validators=[DataRequired("请输入当前密码")]
+    )
     new = new_password_field(f"新密码（至少{MIN_PASSWORD_LENGTH}个字符）")
     confirm = PasswordField(
         "再次输入新密码", validators=[EqualTo("new", message="两次输入的新密码不一致")]
@@ -112,7 +115,9 @@ def client_address() -> str:
     """The caller's address: the one the outermost trusted proxy saw, if any are trusted."""
     hops = runtime().settings.admin.proxy_hops
     forwarded = [
-        part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()
+        part.strip()
+        for part in request.headers.get("X-Forwarded-For", "").split(",")
+        if part.strip()
     ]
     if hops and len(forwarded) >= hops:
         return forwarded[-hops]
@@ -150,11 +155,17 @@ def require_new_password():
 def login():
     form = LoginForm()
     if not form.validate_on_submit():
-        return render_template("admin/login.html", form=form), 200 if request.method == "GET" else 401
+        return render_template(
+            "admin/login.html", form=form
+        ), 200 if request.method == "GET" else 401
     settings, now = runtime().settings.admin, clock()
     with runtime().session_factory.begin() as session:
         attempt = check_sign_in(
-            session, form.username.data.strip(), form.password.data, client_address(), now,
+            session,
+            form.username.data.strip(),
+            form.password.data,
+            client_address(),
+            now,
             guard_policy(),
         )
         token = (
@@ -168,7 +179,9 @@ def login():
             flash(THROTTLED.format(minutes=settings.address_window_minutes))
             status = 429
         else:
-            flash(REFUSED.format(count=settings.max_failed_logins, minutes=settings.lockout_minutes))
+            flash(
+                REFUSED.format(count=settings.max_failed_logins, minutes=settings.lockout_minutes)
+            )
             status = 401
         return render_template("admin/login.html", form=form), status
     cookie.clear()  # nothing from before sign-in (a reveal marker, an old token) carries over
@@ -200,8 +213,17 @@ def change_password():
                 user.must_change_password = False
                 now = clock()
                 ended = revoke_sessions(session, user.id, now, keep_token=current_user.id)
-                audit(session, staff_actor(), "password_changed", staff_actor(), f"{ended} other sessions ended", now=now)
+                audit(
+                    session,
+                    staff_actor(),
+                    "password_changed",
+                    staff_actor(),
+                    f"{ended} other sessions ended",
+                    now=now,
+                )
                 flash("密码已修改。" + ("您在其他地方的登录已退出。" if ended else ""))
                 return redirect(url_for("admin.index"))
         form.current.errors.append("当前密码不正确")
-    return render_template("admin/password.html", form=form), 200 if request.method == "GET" else 400
+    return render_template(
+        "admin/password.html", form=form
+    ), 200 if request.method == "GET" else 400

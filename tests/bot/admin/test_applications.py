@@ -119,10 +119,15 @@ def decide(client, to_status: str, comment: str = "", reference: str = REF):
     )
 
 
-def reveal(client, field: str, reference: str = REF):
+def reveal(client, field: str, reference: str = REF, reason: str = "verify", note: str = ""):
     return client.post(
         f"/admin/applications/{reference}/reveal",
-        data={"field": field, "csrf_token": csrf_token(client, "/admin/")},
+        data={
+            "field": field,
+            "reason": reason,
+            "note": note,
+            "csrf_token": csrf_token(client, "/admin/"),
+        },
     )
 
 
@@ -249,7 +254,8 @@ def test_posts_without_a_csrf_token_are_refused(signed_in, app, db, action):
 def test_decision_offers_only_what_staff_may_do_now(signed_in, app):
     add_application(app)
     page = signed_in.get(f"/admin/applications/{REF}").get_data(as_text=True)
-    offered = set(re.findall(r'<option[^>]*value="(\w+)"', page))
+    decision = re.search(r'<select[^>]*name="to_status".*?</select>', page, re.S).group(0)
+    offered = set(re.findall(r'<option[^>]*value="(\w+)"', decision))
     assert offered == {"under_review", "needs_info", "approved", "rejected"}
 
 

@@ -1,0 +1,176 @@
+"""Staff accounts, for admins: list, create, reset a password, disable or enable, end sessions.
+
+Admins never choose or see a staff member's own password: creating an account or
+resetting one makes a temporary password, shown once on the response page (never in
+a cookie, URL or log), which only opens the change-password page. Every change is
+audited under ``staff:<username>``, the subject the audit page searches by.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from bot.admin.common import bp, runtime, staff_actor
+from bot.admin.permissions import ROLE_LABELS, ROLES
+from bot.admin.signin import clock
+from models.audit import audit
+from models.orgs import all_orgs
+from models.staff import MIN_PASSWORD_LENGTH, StaffUser, find_staff
+from models.staff_sessions import revoke_sessions
+
+# No look-alikes (l/1, O/0): the temporary password is read off a screen and typed.
+TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TEMPORARY_LENGTH = max(MIN_PASSWORD_LENGTH, 12)
+
+
+class NewStaffForm(FlaskForm):
+    username = StringField(
+        "用户名（登录用，字母、数字、点、横线或下划线）",
+        validators=[
+            DataRequired("请输入用户名"),
+            Regexp(
+                r"^[A-Za-z0-9_.-]{2,32}$", message="用户名须为2到32个字母、数字、点、横线或下划线"
+            ),
+        ],
+    )
+    display_name = StringField(
+        "姓名", validators=[DataRequired("请输入姓名"), Length(max=64, message="姓名太长")]
+    )
+    role = SelectField("角色", choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES])
+    org_code = SelectField("所属工会", validate_choice=True)
+
+    def __init__(self, session: Session, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org_code.choices = [
+            SelectChoice(org.code, f"{org.name}（{org.level_label}）") for org in all_orgs(session)
+        ]
+        self._session = session
+
+    def validate_username(self, field) -> None:
+        if find_staff(self._session, field.data.strip()) is not None:
+            raise ValidationError("这个用户名已被使用")
+
+
+def temporary_password() -> str:
+    return "".join(secrets.choice(TEMPORARY_ALPHABET) for _ in range(TEMPORARY_LENGTH))
+
+
+def _account(session: Session, staff_id: int) -> StaffUser:
+    user = session.get(StaffUser, staff_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _subject(user: StaffUser) -> str:
+    return f"staff:{user.username}"
+
+
+def _issue_temporary(user: StaffUser) -> str:
+    """Give ``user`` a temporary password that must be replaced at the next sign-in."""
+    password = temporary_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.failed_logins, user.locked_until = 0, None
+    return password
+
+
+@bp.get("/staff")
+def staff_list():
+    with runtime().session_factory() as session:
+        orgs = {org.code: org.name for org in all_orgs(session)}
+        users = session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
+        return render_template(
+            "admin/staff.html", users=users, orgs=orgs, roles=ROLE_LABELS, now=clock()
+        )
+
+
+@bp.route("/staff/new", methods=["GET", "POST"])
+def staff_new():
+    with runtime().session_factory.begin() as session:
+        form = NewStaffForm(session)
+        if not form.validate_on_submit():
+            return render_template(
+                "admin/staff_new.html", form=form
+            ), 400 if form.is_submitted() else 200
+        user = StaffUser(
+            username=form.username.data.strip(),
+            display_name=form.display_name.data.strip(),
+            role=form.role.data,
+            org_code=form.org_code.data,
+        )
+        password = _issue_temporary(user)
+        session.add(user)
+        audit(
+            session,
+            staff_actor(),
+            "staff_created",
+            _subject(user),
+            f"{user.role} {user.org_code}",
+            now=clock(),
+        )
+        return render_template(
+            "admin/staff_password.html", user=user, password=password, created=True
+        )
+
+
+@bp.post("/staff/<int:staff_id>/reset")
+def staff_reset(staff_id: int):
+    """A new temporary password; the account's sessions end and its lockout is lifted."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    with runtime().session_factory.begin() as session:
+        user = _account(session, staff_id)
+        password = _issue_temporary(user)
+        now = clock()
+        revoke_sessions(session, user.id, now)
+        audit(session, staff_actor(), "password_reset", _subject(user), now=now)
+        return render_template(
+            "admin/staff_password.html", user=user, password=password, created=False
+        )
+
+
+@bp.post("/staff/<int:staff_id>/active")
+def staff_active(staff_id: int):
+    """Disable an account (its sessions end at once) or enable it again."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    with runtime().session_factory.begin() as session:
+        user = _account(session, staff_id)
+        if user.id == current_user.user_id:
+            flash("不能停用自己的账号。")
+            return redirect(url_for("admin.staff_list"))
+        user.active = not user.active
+        now = clock()
+        if not user.active:
+            revoke_sessions(session, user.id, now)
+        action = "staff_enabled" if user.active else "staff_disabled"
+        audit(session, staff_actor(), action, _subject(user), now=now)
+        message = f"已{'启用' if user.active else '停用'}账号 {user.username}。"
+    flash(message)
+    return redirect(url_for("admin.staff_list"))
+
+
+@bp.post("/staff/<int:staff_id>/sessions")
+def staff_revoke(staff_id: int):
+    """Sign an account out everywhere (a lost phone, a shared computer)."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    with runtime().session_factory.begin() as session:
+        user = _account(session, staff_id)
+        now = clock()
+        ended = revoke_sessions(session, user.id, now)
+        audit(
+            session, staff_actor(), "sessions_revoked", _subject(user), f"{ended} sessions", now=now
+        )
+        message = f"已让 {user.username} 在所有地方退出登录（{ended} 处）。"
+    flash(message)
+    return redirect(url_for("admin.staff_list"))

@@ -16,6 +16,7 @@ from handlers import (
     benefits,
     callback,
     campaign_optout,
+    campaign_reports,
     competitions,
     confirm,
     entries,
@@ -33,11 +34,9 @@ from handlers.homophones import correct
 from handlers.messages import (
     CLICK,
     LOCATION,
-    MASS_JOB_FINISH,
     SCAN,
     SUBSCRIBE,
     SUBSCRIBE_SCAN,
-    TEMPLATE_JOB_FINISH,
     UNSUBSCRIBE,
     VIEW,
     Inbound,
@@ -64,8 +63,7 @@ EVENTS: dict[str, Handler] = {
     SCAN: menu.welcome,
     VIEW: no_reply,
     LOCATION: no_reply,
-    TEMPLATE_JOB_FINISH: no_reply,
-    MASS_JOB_FINISH: no_reply,
+    **campaign_reports.EVENTS,
     **dict.fromkeys(followers.CHOICE_CONTAINERS, followers.subscription_choices),
 }
 

@@ -261,3 +261,47 @@ def wechat_figures(session: Session, run_id: int) -> dict[str, int]:
         ).where(CampaignReport.run_id == run_id)
     ).one()
     return dict(zip(("total", "sent", "filtered", "errors", "reports"), row, strict=True))
+
+
+def record_report(
+    session: Session,
+    source: str,
+    wechat_msgid: str,
+    now: dt.datetime,
+    *,
+    status: str = "",
+    counts: tuple[int, int, int, int] = (0, 0, 0, 0),
+    openid: str | None = None,
+) -> CampaignReport | None:
+    """Keep WeChat's report of a send under the run that made it; None if it is not a
+    campaign's. ``counts``: total, sent, filtered, errors.
+
+    Mass and template reports name the call by its msgid. A subscription notice's
+    "sent" event names the worker, and bizsend returns no msgid, so it belongs to
+    the latest campaign notice sent to that worker by subscription."""
+    campaign_rows = (
+        OutboxMessage.idempotency_key >= "campaign:",
+        OutboxMessage.idempotency_key < "campaign;",
+    )
+    query = select(OutboxMessage.idempotency_key).where(*campaign_rows)
+    if source == "subscribe":
+        query = query.where(
+            OutboxMessage.recipient == openid, OutboxMessage.sent_via == "subscribe"
+        ).order_by(OutboxMessage.sent_at.desc())
+    else:
+        query = query.where(OutboxMessage.wechat_msgid == wechat_msgid)
+    key = session.scalars(query.limit(1)).first()
+    run_id = run_of_key(key) if key else None
+    if run_id is None:
+        return None
+    report = session.scalars(
+        select(CampaignReport).where(
+            CampaignReport.source == source, CampaignReport.wechat_msgid == wechat_msgid
+        )
+    ).first()
+    if report is None:
+        report = CampaignReport(run_id=run_id, source=source, wechat_msgid=wechat_msgid, at=now)
+        session.add(report)
+    report.status = status[:64]
+    report.total, report.sent, report.filtered, report.errors = counts
+    return report

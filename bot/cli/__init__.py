@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from bot.cli import chat, data, service
+from bot.cli import campaign, chat, data, service
 from bot.cli.common import LOG_FORMAT, UnionbotGroup
 
 
@@ -29,5 +29,6 @@ for command in (
     data.add_staff,
     data.gen_key,
     data.reencrypt,
+    campaign.campaign,
 ):
     main.add_command(command)

@@ -108,6 +108,7 @@ COMMANDS = (
     "gen-key",
     "reencrypt",
     "aid-window",
+    "campaign",
 )
 
 

@@ -1,8 +1,10 @@
 """Masking of personal numbers in text shown to staff."""
 
+import logging
+
 import pytest
 
-from models.masking import mask_text
+from models.masking import install_log_masking, mask_text
 
 
 @pytest.mark.parametrize(
@@ -17,3 +19,32 @@ from models.masking import mask_text
 )
 def test_mask_text(raw, shown):
     assert mask_text(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("卡号6222021234567840123", "卡号**** 0123"),
+        ("卡号 6222 0212 3456 7840 123 谢谢", "卡号 **** 0123 谢谢"),
+        ("6222-0212-3456-7840-123", "**** 0123"),
+        ("我电话138 1234 5678", "我电话138****5678"),
+        ("我电话138-1234-5678，身份证320924198503120022", "我电话138****5678，身份证320***********0022"),
+        # Not Luhn-valid: an order or message number, left readable.
+        ("单号 6222021234567840124", "单号 6222021234567840124"),
+    ],
+)
+def test_cards_and_spaced_numbers_in_free_text_are_masked(raw, shown):
+    assert mask_text(raw) == shown
+
+
+def test_log_records_are_masked_before_any_handler_sees_them(caplog):
+    install_log_masking()
+    caplog.set_level(logging.INFO)
+    log = logging.getLogger("bot.test")
+    log.info("worker said %s", "卡号6222021234567840123")
+    try:
+        raise ValueError("身份证320924198503120022")
+    except ValueError:
+        log.exception("handler failed")
+    assert "6222021234567840123" not in caplog.text and "**** 0123" in caplog.text
+    assert "320924198503120022" not in caplog.text and "320***********0022" in caplog.text

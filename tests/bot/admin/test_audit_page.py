@@ -22,10 +22,23 @@ def admin(app):
     admin = signed_in_as(app, "boss", "admin")
     with app.extensions["unionbot"].session_factory.begin() as session:
         audit(session, "staff:wang", "view", "SY-2026-000001", now=beijing(1, 9))
-        audit(session, "staff:wang", "reveal", "SY-2026-000001", "id_number", beijing(2, 0),
-              reason="核实申请人身份")
-        audit(session, "staff:li", "transition", "SY-2026-000002", "submitted→approved",
-              beijing(2, 23))
+        audit(
+            session,
+            "staff:wang",
+            "reveal",
+            "SY-2026-000001",
+            "id_number",
+            beijing(2, 0),
+            reason="核实申请人身份",
+        )
+        audit(
+            session,
+            "staff:li",
+            "transition",
+            "SY-2026-000002",
+            "submitted→approved",
+            beijing(2, 23),
+        )
         audit(session, "staff:li", "transcript", "follower:7", now=beijing(3, 10))
     return admin
 

@@ -23,7 +23,8 @@ def reference(app, wechat, db) -> str:
 def reveal(client, reference: str, **data):
     page = f"/admin/applications/{reference}"
     return client.post(
-        f"{page}/reveal", data={"field": "id_number", **data, "csrf_token": csrf_token(client, page)}
+        f"{page}/reveal",
+        data={"field": "id_number", **data, "csrf_token": csrf_token(client, page)},
     )
 
 

@@ -43,7 +43,12 @@ def first_sign_in(app, username: str, password: str):
     new = "my-own-passphrase-1"
     response = client.post(
         "/admin/password",
-        data={"current": password, "new": new, "confirm": new, "csrf_token": csrf_token(client, PROBE)},
+        data={
+            "current": password,
+            "new": new,
+            "confirm": new,
+            "csrf_token": csrf_token(client, PROBE),
+        },
     )
     assert response.status_code == 302
     return client
@@ -54,7 +59,11 @@ def test_an_admin_creates_an_account_which_sets_its_own_password(app, db):
     form = admin.get("/admin/staff/new").get_data(as_text=True)
     assert "射阳县总工会" in form and "只读查看" in form
     response = post(
-        admin, "/admin/staff/new", username="li", display_name="李审核", role="viewer",
+        admin,
+        "/admin/staff/new",
+        username="li",
+        display_name="李审核",
+        role="viewer",
         org_code="sheyang",
     )
     page = response.get_data(as_text=True)
@@ -71,7 +80,11 @@ def test_an_admin_creates_an_account_which_sets_its_own_password(app, db):
 def test_a_taken_username_is_refused(app):
     admin = signed_in_as(app, "boss", "admin")
     response = post(
-        admin, "/admin/staff/new", username="boss", display_name="重名", role="viewer",
+        admin,
+        "/admin/staff/new",
+        username="boss",
+        display_name="重名",
+        role="viewer",
         org_code="sheyang",
     )
     assert response.status_code == 400 and "这个用户名已被使用" in response.get_data(as_text=True)

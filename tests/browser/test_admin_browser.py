@@ -1,0 +1,97 @@
+"""The admin in a real browser (Debian's Chromium, driven by Playwright) over real HTTP:
+a reviewer reveals an ID number with a reason and an admin finds it on the audit page;
+a viewer has no reveal button, and a reveal forced past the page is refused."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.bot.admin.access_support import add_staff
+from tests.conftest import live_server
+from tests.helpers import PASSWORD, REFERENCE, WANG, Worker, apply, open_all_windows
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(app) -> Iterator[str]:
+    with live_server(app) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def reference(app, wechat, db) -> str:
+    open_all_windows(db)
+    return REFERENCE.search(apply(Worker(wechat), "hardship")).group(0)
+
+
+def sign_in(browser: Browser, site: str, username: str) -> Page:
+    page = browser.new_context(base_url=site).new_page()
+    page.goto("/admin/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site}/admin/")
+    return page
+
+
+def test_a_reviewer_reveals_an_id_number_with_a_reason_and_the_audit_page_shows_it(
+    app, site, browser, reference
+):
+    add_staff(app, "wang", "reviewer")
+    add_staff(app, "boss", "admin")
+    reviewer = sign_in(browser, site, "wang")
+    reviewer.goto(f"/admin/applications/{reference}")
+    row = reviewer.locator("#answer-id_number")
+    assert WANG not in row.inner_text()
+    row.locator("select[name=reason]").select_option(label="核实申请人身份")
+    row.locator("button", has_text="查看完整").click()
+    reviewer.wait_for_load_state()
+    assert WANG in reviewer.locator("#answer-id_number").inner_text()
+    reviewer.reload()  # shown once
+    assert WANG not in reviewer.locator("#answer-id_number").inner_text()
+
+    admin = sign_in(browser, site, "boss")
+    admin.goto("/admin/audit")
+    admin.select_option("select[name=staff]", "wang")
+    admin.select_option("select[name=action]", "reveal")
+    admin.click("form.filters button")
+    admin.wait_for_load_state()
+    rows = admin.locator("tbody tr")
+    assert rows.count() == 1
+    text = rows.first.inner_text()
+    assert "工作人员 wang" in text and reference in text and "核实申请人身份" in text
+
+
+def test_a_viewer_sees_no_reveal_button_and_a_forced_reveal_is_refused(
+    app, site, browser, reference
+):
+    add_staff(app, "zhao", "viewer")
+    viewer = sign_in(browser, site, "zhao")
+    viewer.goto(f"/admin/applications/{reference}")
+    assert viewer.locator("#answer-id_number").is_visible()
+    assert viewer.locator("button", has_text="查看完整").count() == 0
+    token = viewer.locator("input[name=csrf_token]").first.get_attribute("value")
+    forced = viewer.request.post(
+        f"{site}/admin/applications/{reference}/reveal",
+        form={"field": "id_number", "reason": "verify", "csrf_token": token},
+        max_redirects=0,
+    )
+    assert forced.status == 403
+    assert WANG not in forced.text()

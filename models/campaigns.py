@@ -146,6 +146,8 @@ def edit(session: Session, campaign: Campaign, values: dict[str, Any], actor: st
     for name in changed:
         setattr(campaign, name, merged[name])
     if changed:
+        # Whoever wrote the text now on it is its author: they may not approve it.
+        campaign.author = actor
         if campaign.status != DRAFT:
             _back_to_draft(campaign)
         audit(session, actor, "campaign.edit", campaign.code, ",".join(changed))

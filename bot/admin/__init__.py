@@ -15,6 +15,7 @@ from flask_wtf import CSRFProtect
 from bot.admin import (  # noqa: F401
     applications,
     audit,
+    campaigns,
     competitions,
     dashboard,
     handoffs,

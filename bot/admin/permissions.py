@@ -148,6 +148,14 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("admin.staff_active", "POST"): P.STAFF_MANAGE,
     ("admin.staff_revoke", "POST"): P.STAFF_MANAGE,
     ("admin.audit_log", "GET"): P.AUDIT_READ,
+    ("admin.campaign_list", "GET"): P.CAMPAIGNS_READ,
+    ("admin.campaign", "GET"): P.CAMPAIGNS_READ,
+    ("admin.campaign_new", "GET"): P.CAMPAIGNS_EDIT,
+    ("admin.campaign_new", "POST"): P.CAMPAIGNS_EDIT,
+    ("admin.campaign_edit", "GET"): P.CAMPAIGNS_EDIT,
+    ("admin.campaign_edit", "POST"): P.CAMPAIGNS_EDIT,
+    # Approve, schedule, pause, resume, run now, cancel; the two-person rule is the model's.
+    ("admin.campaign_action", "POST"): P.CAMPAIGNS_EDIT,
 }
 
 # The menu, in order: (endpoint, label). Shown to a role only where it may GET the endpoint.
@@ -156,6 +164,7 @@ MENU: tuple[tuple[str, str], ...] = (
     ("admin.applications", "帮扶申请"),
     ("admin.programme_list", "帮扶项目"),
     ("admin.competition_list", "竞赛报名"),
+    ("admin.campaign_list", "群发活动"),
     ("admin.handoffs", "人工服务"),
     ("admin.outbox", "消息发送"),
     ("admin.staff_list", "工作人员"),

@@ -37,6 +37,7 @@ from models.aid import (
 )
 from models.consent import PRIVACY, PUBLICITY, record_consent
 from models.form_schema import Field, Form, fields_from
+from models.org_matching import matched_org
 
 FLOW = "aid"
 KIND = "aid"
@@ -290,6 +291,11 @@ class AidApplicationForm:
                 else None
             ),
             allotment=allotment,
+            # The union the worker named decides whose staff see it; a worker not asked
+            # (not a member) is placed by their employer, when that is certain.
+            org_code=matched_org(
+                state.session, answers.get("unit_union") or answers.get("employer")
+            ),
             submitted_at=state.now,
             updated_at=state.now,
         )

@@ -36,6 +36,7 @@ from models.competition import (
 )
 from models.consent import PRIVACY, record_consent
 from models.form_schema import Field, Form, fields_from
+from models.org_matching import matched_org
 from models.windows import window_on
 
 FLOW = "competition"
@@ -237,6 +238,7 @@ class SignupForm:
             status=WAITLISTED if full else CONFIRMED,
             answers={**answers, "photos": [p["media_id"] for p in proofs]},
             unit=unit_of(answers.get("employer", "")),
+            org_code=matched_org(state.session, answers.get("employer")),
             id_hash=person_hash(answers["id_number"]),
             person_key=person_key(competition.code, season, answers["id_number"]),
             created_at=state.now,

@@ -10,7 +10,7 @@ refuses a duplicate even when two submissions race.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, func, select, update
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, created_at, utcnow
 from models.crypto import EncryptedJSON, EncryptedText, lookup_hash
+from models.orgs import UnionOrg, within
 from models.windows import Window, window_on
 
 SUBMITTED = "submitted"
@@ -108,6 +109,7 @@ class AidApplication(Base):
     updated_at: Mapped[dt.datetime]
 
     programme: Mapped[AidProgramme] = relationship(lazy="joined")
+    org: Mapped[UnionOrg | None] = relationship(lazy="joined")
     events: Mapped[list[ApplicationEvent]] = relationship(
         back_populates="application", order_by="ApplicationEvent.id"
     )
@@ -269,9 +271,12 @@ def list_applications(
     programme_code: str | None = None,
     offset: int = 0,
     limit: int = 50,
+    *,
+    orgs: Collection[str] | None,
 ) -> list[AidApplication]:
-    """Newest first, optionally only some statuses or one programme."""
-    query = select(AidApplication)
+    """Newest first, of the organisations ``orgs`` (None: all, unmatched included),
+    optionally only some statuses or one programme."""
+    query = select(AidApplication).where(within(AidApplication.org_code, orgs))
     if statuses is not None:
         query = query.where(AidApplication.status.in_(list(statuses)))
     if programme_code:
@@ -280,11 +285,11 @@ def list_applications(
     return list(session.scalars(query.offset(offset).limit(limit)))
 
 
-def count_undecided(session: Session) -> dict[str, int]:
-    """Applications waiting on staff or on the worker, by status."""
+def count_undecided(session: Session, *, orgs: Collection[str] | None) -> dict[str, int]:
+    """Applications of ``orgs`` (None: all) waiting on staff or on the worker, by status."""
     rows = session.execute(
         select(AidApplication.status, func.count())
-        .where(AidApplication.status.in_(UNDECIDED))
+        .where(AidApplication.status.in_(UNDECIDED), within(AidApplication.org_code, orgs))
         .group_by(AidApplication.status)
     )
     return dict(rows.all())

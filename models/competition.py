@@ -8,6 +8,7 @@ promotes the first on the waitlist in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, func, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from models.aid import person_hash
 from models.base import Base, utcnow
 from models.crypto import EncryptedJSON
+from models.orgs import within
 from models.windows import SHANGHAI, on_day
 
 CONFIRMED = "confirmed"
@@ -199,18 +201,23 @@ def standing_counts(session: Session) -> dict[tuple[str, int, str], int]:
     return {(code, season, status): count for code, season, status, count in rows}
 
 
-def entrants(session: Session, code: str, season: int) -> list[tuple[CompetitionEntry, int | None]]:
-    """Confirmed entrants in sign-up order, then the waitlist in the order it is promoted,
-    each with its place on the waitlist (None for a confirmed entrant)."""
+def entrants(
+    session: Session, code: str, season: int, *, orgs: Collection[str] | None
+) -> list[tuple[CompetitionEntry, int | None]]:
+    """Confirmed entrants of ``orgs`` (None: all) in sign-up order, then those waiting in
+    the order they are promoted, each with its place on the whole waitlist (None for a
+    confirmed entrant): a town sees where its workers stand among everyone's."""
     confirmed = session.scalars(
         select(CompetitionEntry)
         .where(
             CompetitionEntry.competition_code == code,
             CompetitionEntry.season == season,
             CompetitionEntry.status == CONFIRMED,
+            within(CompetitionEntry.org_code, orgs),
         )
         .order_by(CompetitionEntry.created_at, CompetitionEntry.id)
     )
     rows: list[tuple[CompetitionEntry, int | None]] = [(entry, None) for entry in confirmed]
-    rows += [(entry, position) for position, entry in enumerate(waitlist(session, code, season), 1)]
+    waiting = enumerate(waitlist(session, code, season), 1)
+    rows += [(entry, n) for n, entry in waiting if orgs is None or entry.org_code in orgs]
     return rows

@@ -10,6 +10,7 @@ again to every retry.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, delete, func, select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, created_at, openid_str
 from models.crypto import EncryptedJSON, EncryptedText
-from models.follower import Follower
+from models.follower import Follower, followers_within
 
 
 class Delivery(Base):
@@ -48,8 +49,12 @@ def find_delivery(session: Session, dedupe_key: str) -> Delivery | None:
     return session.scalars(select(Delivery).where(Delivery.dedupe_key == dedupe_key)).one_or_none()
 
 
-def recent_deliveries(session: Session, limit: int = 50) -> list[Delivery]:
-    return list(session.scalars(select(Delivery).order_by(Delivery.id.desc()).limit(limit)))
+def recent_deliveries(
+    session: Session, limit: int = 50, *, orgs: Collection[str] | None
+) -> list[Delivery]:
+    """The newest messages from workers of ``orgs`` (None: all, system events included)."""
+    query = select(Delivery).where(followers_within(Delivery.follower_id, orgs))
+    return list(session.scalars(query.order_by(Delivery.id.desc()).limit(limit)))
 
 
 def previous_delivery(session: Session, follower_id: int) -> Delivery | None:
@@ -63,9 +68,12 @@ def previous_delivery(session: Session, follower_id: int) -> Delivery | None:
     return rows[1] if len(rows) == 2 else None
 
 
-def count_deliveries(session: Session, status: str | None = None) -> int:
-    """Stored deliveries, all of them or only those with ``status``."""
+def count_deliveries(
+    session: Session, status: str | None = None, *, orgs: Collection[str] | None
+) -> int:
+    """Stored deliveries from workers of ``orgs`` (None: all), or only those with ``status``."""
     query = select(func.count()).select_from(Delivery)
+    query = query.where(followers_within(Delivery.follower_id, orgs))
     if status is not None:
         query = query.where(Delivery.status == status)
     return session.scalar(query) or 0

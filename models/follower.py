@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any
 
-from sqlalchemy import String, func, select
+from sqlalchemy import ColumnElement, String, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from models.aid import AidApplication
 from models.base import Base, created_at, openid_str, utcnow
+from models.competition import CompetitionEntry
 
 
 class Follower(Base):
@@ -67,7 +71,32 @@ def mark_unsubscribed(follower: Follower, at: dt.datetime) -> None:
     follower.unsubscribed_at = at
 
 
-def count_subscribed(session: Session) -> int:
-    """Followers who still follow the account."""
-    query = select(func.count()).select_from(Follower).where(Follower.subscribed)
+def followers_within(column: Any, orgs: Collection[str] | None) -> ColumnElement[bool]:
+    """A WHERE condition keeping rows whose ``column`` (a follower id) is a worker of one of
+    ``orgs``: someone with an application or a sign-up there; None keeps every row.
+
+    A follower no organisation knows (who only chatted, or whose union nobody matched) is
+    the county's, like an application nobody matched."""
+    if orgs is None:
+        return true()
+    codes = sorted(orgs)
+    applied = select(AidApplication.follower_id).where(AidApplication.org_code.in_(codes))
+    signed_up = select(CompetitionEntry.follower_id).where(CompetitionEntry.org_code.in_(codes))
+    return or_(column.in_(applied), column.in_(signed_up))
+
+
+def follower_within(session: Session, follower_id: int, orgs: Collection[str] | None) -> bool:
+    query = select(Follower.id).where(
+        Follower.id == follower_id, followers_within(Follower.id, orgs)
+    )
+    return session.scalar(query) is not None
+
+
+def count_subscribed(session: Session, *, orgs: Collection[str] | None) -> int:
+    """Followers of ``orgs`` (None: all) who still follow the account."""
+    query = (
+        select(func.count())
+        .select_from(Follower)
+        .where(Follower.subscribed, followers_within(Follower.id, orgs))
+    )
     return session.scalar(query) or 0

@@ -9,6 +9,7 @@ encrypted at rest; the admin shows the number masked.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -18,6 +19,7 @@ from models.base import Base
 from models.competition import CompetitionEntry
 from models.conversation import Conversation
 from models.crypto import EncryptedText
+from models.follower import followers_within
 
 
 class HandoffRequest(Base):
@@ -88,21 +90,30 @@ def find_open_handoff(session: Session, follower_id: int) -> HandoffRequest | No
     ).first()
 
 
-def open_handoffs(session: Session) -> list[HandoffRequest]:
+def open_handoffs(session: Session, *, orgs: Collection[str] | None) -> list[HandoffRequest]:
+    """Call-backs still to make, for workers of ``orgs`` (None: all)."""
     return list(
         session.scalars(
             select(HandoffRequest)
-            .where(HandoffRequest.handled_at.is_(None))
+            .where(
+                HandoffRequest.handled_at.is_(None),
+                followers_within(HandoffRequest.follower_id, orgs),
+            )
             .order_by(HandoffRequest.requested_at)
         )
     )
 
 
-def recent_handled(session: Session, limit: int = 50) -> list[HandoffRequest]:
+def recent_handled(
+    session: Session, limit: int = 50, *, orgs: Collection[str] | None
+) -> list[HandoffRequest]:
     return list(
         session.scalars(
             select(HandoffRequest)
-            .where(HandoffRequest.handled_at.is_not(None))
+            .where(
+                HandoffRequest.handled_at.is_not(None),
+                followers_within(HandoffRequest.follower_id, orgs),
+            )
             .order_by(HandoffRequest.handled_at.desc())
             .limit(limit)
         )

@@ -12,6 +12,7 @@ The organisations come from ``models/data/unions.toml`` through the data sync
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,7 @@ COUNTY_CODE = "sheyang"
 
 class UnionOrg(Base):
     __tablename__ = "union_orgs"
-    __table_args__ = (
-        CheckConstraint("level IN ('county', 'town', 'grassroots')", name="level"),
-    )
+    __table_args__ = (CheckConstraint("level IN ('county', 'town', 'grassroots')", name="level"),)
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
@@ -102,9 +101,16 @@ class Scope:
     def covers(self, org_code: str | None) -> bool:
         return self.county or org_code in self.codes
 
-    def clause(self, column: Any) -> ColumnElement[bool]:
-        """A WHERE condition keeping rows whose ``column`` (an org code) is in scope."""
-        return true() if self.county else column.in_(sorted(self.codes))
+    @property
+    def orgs(self) -> frozenset[str] | None:
+        """What the list queries take: the codes, or None for everything (unmatched too)."""
+        return None if self.county else self.codes
+
+
+def within(column: Any, orgs: Collection[str] | None) -> ColumnElement[bool]:
+    """A WHERE condition keeping rows whose ``column`` (an org code) is one of ``orgs``;
+    ``orgs`` None keeps every row, those without an organisation included."""
+    return true() if orgs is None else column.in_(sorted(orgs))
 
 
 NOTHING = Scope(county=False, codes=frozenset())

@@ -123,15 +123,27 @@ def open_all_windows(db) -> None:
     db.commit()
 
 
-def apply(worker: Worker, code: str, photos: int = 1) -> str:
+def apply(worker: Worker, code: str, photos: int = 1, answers: list[str] | None = None) -> str:
+    """From 帮扶 to the confirmation, answering ``answers`` (``SCRIPTS[code]`` unless given)."""
     worker.say("帮扶")
     worker.say(str(POSITIONS[code]))
-    worker.run(SCRIPTS[code])
+    worker.run(answers or SCRIPTS[code])
     if "请拍照发送" in worker.last:
         for n in range(photos):
             assert f"已收到第{n + 1}张" in worker.photo(f"{code}_{worker.openid}_{n}")
         worker.say("完成")
     assert worker.last.startswith("请核对您填写的信息"), worker.last
+    return worker.say("确认")
+
+
+def sign_up(worker: Worker, id_number: str, employer: str = "风电装备公司", name: str = "王秀梅"):
+    """From 竞赛 to the confirmation, in the (single) open trade contest."""
+    worker.say("竞赛")
+    worker.say("1")
+    worker.say("报名")
+    worker.run(["同意", name, id_number, "13812345678", employer, "叉车司机", "5", "无"])
+    worker.say("跳过")
+    assert worker.last.startswith("请核对"), worker.last
     return worker.say("确认")
 
 

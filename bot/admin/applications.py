@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from bot.admin.common import bp, runtime, staff_actor
+from bot.admin.common import bp, in_scope_or_404, runtime, staff_actor, staff_scope
 from bot.admin.reveal_reasons import RevealReasonForm
 from models.aid import (
     NEEDS_INFO,
@@ -143,9 +143,11 @@ def applicant_name(application: AidApplication) -> str:
 
 
 def _get_or_404(session: Session, reference: str, lock: bool = False) -> AidApplication:
+    """The application, if it is the staff member's organisation's or below; else 404."""
     application = find_application(session, reference, lock=lock)
     if application is None:
         abort(404)
+    in_scope_or_404(application.org_code)
     return application
 
 
@@ -171,6 +173,7 @@ def applications():
             programme if programme in {p.code for p in listed} else None,
             offset=(page - 1) * PER_PAGE,
             limit=PER_PAGE + 1,
+            orgs=staff_scope().orgs,
         )
         return render_template(
             "admin/applications.html",

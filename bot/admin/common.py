@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, g, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from wtforms.validators import ValidationError
 
 from bot.admin.permissions import Permission, menu_for, required, role_may
 from models.audit import audit
+from models.orgs import Scope, scope_of
 from models.windows import SHANGHAI, parse_month_day
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -60,9 +61,26 @@ def actor_label(actor: str) -> str:
     return {"worker": "职工", "system": "系统"}.get(actor, actor)
 
 
+def staff_scope() -> Scope:
+    """The organisations the signed-in staff member may see (read once per request)."""
+    if "staff_scope" not in g:
+        with runtime().session_factory() as session:
+            g.staff_scope = scope_of(session, current_user.org_code)
+    return g.staff_scope
+
+
+def in_scope_or_404(org_code: str | None) -> None:
+    """Another organisation's object is "not found", not "forbidden": staff of one town
+    learn nothing about what exists in another."""
+    if not staff_scope().covers(org_code):
+        abort(404)
+
+
 def may(permission: Permission) -> bool:
     """Whether the signed-in staff member holds ``permission`` (for buttons and links)."""
-    return current_user.is_authenticated and role_may(current_user.role, permission)
+    if not current_user.is_authenticated:
+        return False
+    return role_may(current_user.role, permission, county=staff_scope().county)
 
 
 @bp.before_request
@@ -75,15 +93,17 @@ def authorise():
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
-    if not role_may(current_user.role, needed):
+    if not may(needed):
         abort(403)
     return None
 
 
 @bp.context_processor
 def permissions_for_templates() -> dict[str, Any]:
-    role = current_user.role if current_user.is_authenticated else None
-    return {"may": may, "menu": menu_for(role)}
+    if not current_user.is_authenticated:
+        return {"may": may, "menu": [], "county": False}
+    county = staff_scope().county
+    return {"may": may, "menu": menu_for(current_user.role, county=county), "county": county}
 
 
 def local_time(value: dt.datetime | None) -> str:

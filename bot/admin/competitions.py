@@ -29,9 +29,11 @@ from bot.admin.common import (
     WindowForm,
     bp,
     changed_words,
+    in_scope_or_404,
     runtime,
     save_changes,
     staff_actor,
+    staff_scope,
     window_data,
 )
 from models.audit import audit, audit_trail
@@ -259,7 +261,7 @@ def _render_competition(session: Session, competition: Competition, form: Compet
     season = season_of(competition, today)
     rows = [
         entrant_row(entry, position)
-        for entry, position in entrants(session, competition.code, season)
+        for entry, position in entrants(session, competition.code, season, orgs=staff_scope().orgs)
     ]
     return render_template(
         "admin/competition.html",
@@ -271,6 +273,10 @@ def _render_competition(session: Session, competition: Competition, form: Compet
         season=season,
         confirmed=[row for row in rows if row.position is None],
         waiting=[row for row in rows if row.position is not None],
+        totals={
+            "confirmed": count_entries(session, competition.code, season, CONFIRMED),
+            "waiting": count_entries(session, competition.code, season, WAITLISTED),
+        },
         cancelled=count_entries(session, competition.code, season, CANCELLED),
         form=form,
         trail=audit_trail(session, competition.code),
@@ -320,6 +326,7 @@ def cancel_competition_entry(code: str, entry_id: int):
         entry = session.get(CompetitionEntry, entry_id, populate_existing=True)
         if entry is None or entry.competition_code != found.code:
             abort(404)
+        in_scope_or_404(entry.org_code)
         name = entrant_row(entry, None).name
         if entry.status == CANCELLED:
             message = f"{name} 的报名已经取消，无需再次取消。"

@@ -13,11 +13,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask import session as cookie
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 
-from bot.admin.common import bp, runtime, staff_actor
+from bot.admin.common import bp, runtime, staff_actor, staff_scope
 from models.audit import audit
 from models.base import utcnow
 from models.database import serialised
+from models.follower import follower_within
 from models.handoff import HandoffRequest, open_handoffs, recent_handled
 from models.masking import mask_phone, mask_text
 
@@ -38,6 +40,14 @@ def _row(request: HandoffRequest, revealed: int | None) -> dict:
     }
 
 
+def _get_or_404(session: Session, request_id: int) -> HandoffRequest:
+    """The request, if the worker is of the staff member's organisations; else 404."""
+    request = session.get(HandoffRequest, request_id)
+    if request is None or not follower_within(session, request.follower_id, staff_scope().orgs):
+        abort(404)
+    return request
+
+
 @bp.get("/handoffs")
 @login_required
 def handoffs():
@@ -45,8 +55,8 @@ def handoffs():
     with runtime().session_factory() as session:
         return render_template(
             "admin/handoffs.html",
-            waiting=[_row(r, revealed) for r in open_handoffs(session)],
-            handled=[_row(r, None) for r in recent_handled(session)],
+            waiting=[_row(r, revealed) for r in open_handoffs(session, orgs=staff_scope().orgs)],
+            handled=[_row(r, None) for r in recent_handled(session, orgs=staff_scope().orgs)],
             form=DoneForm(),
         )
 
@@ -58,8 +68,8 @@ def handoff_reveal(request_id: int):
     if not DoneForm().validate_on_submit():
         abort(400)
     with serialised(runtime().session_factory) as session, session.begin():
-        request = session.get(HandoffRequest, request_id)
-        if request is None or not request.phone:
+        request = _get_or_404(session, request_id)
+        if not request.phone:
             abort(404)
         audit(session, staff_actor(), "reveal", f"handoff:{request.id}", "phone")
     cookie[REVEAL_KEY] = request_id
@@ -72,9 +82,7 @@ def handoff_done(request_id: int):
     if not DoneForm().validate_on_submit():
         abort(400)
     with serialised(runtime().session_factory) as session, session.begin():
-        request = session.get(HandoffRequest, request_id)
-        if request is None:
-            abort(404)
+        request = _get_or_404(session, request_id)
         if request.handled_at is None:
             actor = staff_actor()
             request.handled_at, request.handled_by = utcnow(), actor.removeprefix("staff:")

@@ -33,8 +33,10 @@ class Permission(StrEnum):
     # A programme's window, summary, whether it takes applications, station limits.
     PROGRAMMES_EDIT = "programmes.edit"
     COMPETITIONS_READ = "competitions.read"
-    # A competition's settings and results, and cancelling a sign-up for a worker.
+    # A competition's settings and results.
     COMPETITIONS_EDIT = "competitions.edit"
+    # Cancelling a sign-up for a worker who phones in.
+    ENTRIES_CANCEL = "competitions.entries.cancel"
     CAMPAIGNS_READ = "campaigns.read"
     CAMPAIGNS_EDIT = "campaigns.edit"
     BENEFITS_READ = "benefits.read"
@@ -103,6 +105,7 @@ GRANTS: dict[str, frozenset[Permission]] = {
             P.PROGRAMMES_EDIT,
             P.COMPETITIONS_READ,
             P.COMPETITIONS_EDIT,
+            P.ENTRIES_CANCEL,
             P.CAMPAIGNS_READ,
             P.CAMPAIGNS_EDIT,
             P.BENEFITS_READ,
@@ -115,6 +118,13 @@ GRANTS: dict[str, frozenset[Permission]] = {
     ),
     "viewer": _READ_ALL | {P.SIGNED_IN},
 }
+
+# What the whole county shares (the catalogue, campaigns to every follower, settings): only
+# staff of the county federation change it, whatever their role; a town's operator runs
+# its own workers' sign-ups, not the county's contests.
+COUNTY_ONLY = frozenset(
+    {P.PROGRAMMES_EDIT, P.COMPETITIONS_EDIT, P.CAMPAIGNS_EDIT, P.BENEFITS_EDIT, P.SETTINGS}
+)
 
 # (endpoint, method) → the permission it needs. Keep one line per route and method.
 ENDPOINTS: dict[tuple[str, str], Permission] = {
@@ -133,7 +143,7 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("admin.competition_list", "GET"): P.COMPETITIONS_READ,
     ("admin.competition", "GET"): P.COMPETITIONS_READ,
     ("admin.edit_competition", "POST"): P.COMPETITIONS_EDIT,
-    ("admin.cancel_competition_entry", "POST"): P.COMPETITIONS_EDIT,
+    ("admin.cancel_competition_entry", "POST"): P.ENTRIES_CANCEL,
     ("admin.follower_transcript", "GET"): P.FOLLOWERS_READ,
     ("admin.handoffs", "GET"): P.HANDOFFS_READ,
     ("admin.handoff_reveal", "POST"): P.HANDOFFS_HANDLE,
@@ -179,15 +189,22 @@ def required(endpoint: str | None, method: str) -> Permission | None:
     return ENDPOINTS.get((endpoint, "GET" if method == "HEAD" else method))
 
 
-def role_may(role: str | None, permission: Permission | None) -> bool:
-    """Whether ``role`` holds ``permission``; an unknown role or permission holds nothing."""
+def role_may(role: str | None, permission: Permission | None, *, county: bool) -> bool:
+    """Whether ``role`` holds ``permission``, for staff of the county federation or not;
+    an unknown role or permission holds nothing."""
     if permission is None:
         return False
-    return permission is P.PUBLIC or permission in GRANTS.get(role or "", frozenset())
+    if permission is P.PUBLIC:
+        return True
+    if permission in COUNTY_ONLY and not county:
+        return False
+    return permission in GRANTS.get(role or "", frozenset())
 
 
-def menu_for(role: str | None) -> list[tuple[str, str]]:
+def menu_for(role: str | None, *, county: bool) -> list[tuple[str, str]]:
     """The menu entries ``role`` may open."""
     return [
-        (endpoint, label) for endpoint, label in MENU if role_may(role, required(endpoint, "GET"))
+        (endpoint, label)
+        for endpoint, label in MENU
+        if role_may(role, required(endpoint, "GET"), county=county)
     ]

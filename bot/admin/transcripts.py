@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import abort, render_template
 from flask_login import login_required
 
-from bot.admin.common import bp, runtime
+from bot.admin.common import bp, runtime, staff_scope
 from models.delivery import transcript
-from models.follower import Follower
+from models.follower import Follower, follower_within
 
 
 @bp.get("/followers/<int:follower_id>")
@@ -15,7 +15,7 @@ from models.follower import Follower
 def follower_transcript(follower_id: int):
     with runtime().session_factory() as session:
         follower = session.get(Follower, follower_id)
-        if follower is None:
+        if follower is None or not follower_within(session, follower_id, staff_scope().orgs):
             abort(404)
         return render_template(
             "admin/transcript.html", follower=follower, deliveries=transcript(session, follower_id)

@@ -12,7 +12,7 @@ from bot import jobs
 from models import Competition, CompetitionEntry, OutboxMessage
 from models.waitlist import promote_waitlist
 from models.windows import SHANGHAI
-from tests.helpers import Worker, valid_id
+from tests.helpers import Worker, sign_up, valid_id
 
 WANG = "320924198503120022"
 
@@ -26,17 +26,6 @@ def open_only(db, code: str, **values) -> None:
         .values(opens=None, closes=None, **values)
     )
     db.commit()
-
-
-def sign_up(worker: Worker, id_number: str, employer: str = "风电装备公司", name: str = "王秀梅"):
-    """From 竞赛 to the confirmation, in the (single) open trade contest."""
-    worker.say("竞赛")
-    worker.say("1")
-    worker.say("报名")
-    worker.run(["同意", name, id_number, "13812345678", employer, "叉车司机", "5", "无"])
-    worker.say("跳过")
-    assert worker.last.startswith("请核对"), worker.last
-    return worker.say("确认")
 
 
 @pytest.fixture

@@ -2,9 +2,11 @@
 
     python bench/outbox.py                      # SQLite, 1 drainer, 0 and 50 ms latency
     python bench/outbox.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/outbox.py --per-worker 3       # 3 notices to each worker, sent in order
 
 Each run: start the fake WeChat (``unionbot fake-wechat``) in its own process,
-queue N notices to N workers inside their 48-hour window, start the drainer
+queue N notices to N workers inside their 48-hour window (or to N / K
+workers, K each, which leave one after another), start the drainer
 processes, and time until every row is sent. A last run sets a rate limit and
 reports the busiest second the fake saw. Prints messages per second.
 The PostgreSQL database given is emptied.
@@ -75,9 +77,11 @@ def reset_database(database: str) -> None:
     engine.dispose()
 
 
-def queue(database: str, count: int) -> None:
+def queue(database: str, count: int, per_worker: int = 1) -> None:
+    """``count`` notices due now, ``per_worker`` to each worker, queued round the workers."""
     engine = make_engine(database)
     now = utcnow()
+    workers = count // per_worker
     with engine.begin() as conn:
         conn.execute(
             insert(Follower),
@@ -89,7 +93,7 @@ def queue(database: str, count: int) -> None:
                     "last_interaction_at": now,
                     "created_at": now,
                 }
-                for n in range(count)
+                for n in range(workers)
             ],
         )
         ids = dict(conn.execute(select(Follower.openid, Follower.id)).all())
@@ -100,8 +104,8 @@ def queue(database: str, count: int) -> None:
                     "idempotency_key": f"bench:{n}",
                     "channel": "notice",
                     "kind": "bench",
-                    "follower_id": ids[f"o_bench_{n}"],
-                    "recipient": f"o_bench_{n}",
+                    "follower_id": ids[f"o_bench_{n % workers}"],
+                    "recipient": f"o_bench_{n % workers}",
                     "payload": {"text": f"压测通知 {n}"},
                     "status": "pending",
                     "attempts": 0,
@@ -167,8 +171,9 @@ def drain_process(
             time.sleep(0.01)
 
 
-def prepare(database: str, fake_url: str, count: int, latency_ms: int) -> None:
-    """A fresh fake (answering after ``latency_ms``) and database with ``count`` notices due."""
+def prepare(database: str, fake_url: str, count: int, latency_ms: int, per_worker: int = 1) -> None:
+    """A fresh fake (answering after ``latency_ms``) and database with ``count`` notices due,
+    ``per_worker`` to each worker."""
     requests.post(fake_url + "/_fake/reset", timeout=5)
     if latency_ms:
         requests.post(
@@ -177,11 +182,11 @@ def prepare(database: str, fake_url: str, count: int, latency_ms: int) -> None:
             timeout=5,
         )
     reset_database(database)
-    queue(database, count)
+    queue(database, count, per_worker)
 
 
-def run(database, fake_url, count, drainers, latency_ms, per_second=1_000_000):
-    prepare(database, fake_url, count, latency_ms)
+def run(database, fake_url, count, drainers, latency_ms, per_second=1_000_000, per_worker=1):
+    prepare(database, fake_url, count, latency_ms, per_worker)
     runtime = create_app(settings_for(database, fake_url, per_second)).extensions["unionbot"]
     connect(runtime.settings, runtime.session_factory).store.get()  # warm the token
     context = multiprocessing.get_context("spawn")
@@ -219,6 +224,13 @@ def main() -> None:
         nargs="+",
         help="drainer process counts (default: 1 on SQLite, 1 and 2 on PostgreSQL)",
     )
+    parser.add_argument(
+        "--per-worker",
+        type=int,
+        default=1,
+        choices=range(1, 6),  # the 48-hour window's budget is 5 messages
+        help="notices to each worker (default 1); a worker's leave one after another",
+    )
     args = parser.parse_args()
     database = args.database or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     is_pg = database.startswith("postgresql")
@@ -226,10 +238,15 @@ def main() -> None:
 
     with fake_wechat(database) as fake_url:
         backend = "PostgreSQL" if is_pg else "SQLite"
-        print(f"outbox drain benchmark: {backend}, {args.messages} notices, fake WeChat over HTTP")
+        print(
+            f"outbox drain benchmark: {backend}, {args.messages} notices, "
+            f"{args.per_worker} per worker, fake WeChat over HTTP"
+        )
         for latency in (0, 50):
             for drainers in counts:
-                rate, elapsed, _ = run(database, fake_url, args.messages, drainers, latency)
+                rate, elapsed, _ = run(
+                    database, fake_url, args.messages, drainers, latency, per_worker=args.per_worker
+                )
                 print(
                     f"  latency {latency:>2} ms, {drainers} drainer(s): "
                     f"{rate:7.0f} messages/s ({elapsed:.1f} s)"

@@ -1,5 +1,9 @@
 """Drain the outbox: claim due rows, send them to WeChat, record each result as it comes back.
 
+A worker's notices leave in the order they were queued: one thread sends them in
+turn, and none is claimed while an earlier one waits to be retried
+(:mod:`bot.outbox_groups`); other rows go in parallel.
+
 A drainer keeps at most ``send_concurrency`` rows claimed and unrecorded: it
 claims rows as send threads free up and writes the results that came back in
 the same short transaction. So a drainer that dies duplicates at most the sends
@@ -30,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from bot import Runtime
 from bot.channels import Channels, Claimed, Context, Outcome
+from bot.outbox_groups import Sent, in_groups, send_in_order
 from bot.rate_limits import Permits
 from bot.wechat.api import ApiError, BreakerOpen, TokenUnavailable, WeChatApi
 from models.alerts import raise_alert, resolve_alert
@@ -130,7 +136,8 @@ class Drainer:
 
         At most ``send_concurrency`` rows are claimed and unrecorded at a time. A
         step writes the results that came back and claims rows for the free send
-        threads, in one transaction, once half of the threads are free.
+        threads, in one transaction, once half of the threads are free. A worker's
+        notices go in order, one after another on one thread (:mod:`bot.outbox_groups`).
         """
         o = self.settings.outbox
         # A step per returning send would cost a transaction per row, each slowed by
@@ -138,30 +145,32 @@ class Drainer:
         # idle them while the slowest send finishes.
         refill = max(1, o.send_concurrency // 2)
         context = Context()
-        running: dict[Future[Outcome], Claimed] = {}
-        finished: list[tuple[Claimed, Outcome]] = []
+        running: dict[Future[Sent], int] = {}  # a group being sent -> its rows
+        finished: Sent = []
         taken, more = 0, True
         while True:
             left = o.batch_size - taken
-            free = min(o.send_concurrency - len(running), left) if more else 0
+            free = min(o.send_concurrency - sum(running.values()), left) if more else 0
             if not running or (free and free >= min(refill, left)):
                 claimed = self._step(finished, free, context)
                 finished = []
                 if len(claimed) < free:  # nothing more is due now
                     more = False
+                # Rate-limit permits are taken for what this drain may still send.
+                remaining = o.batch_size - taken
                 taken += len(claimed)
-                for position, row in enumerate(claimed):
-                    # Rate-limit permits are taken for what this drain may still send.
-                    hint = o.batch_size - taken + len(claimed) - position
-                    running[self.pool.submit(self.send, row, hint, context)] = row
+                send = partial(self.send, context=context)
+                for group in in_groups(claimed):
+                    running[self.pool.submit(send_in_order, group, send, remaining)] = len(group)
+                    remaining -= len(group)
             if not running:
                 return taken
             done, _ = wait(running, return_when=FIRST_COMPLETED)
-            finished += [(running.pop(future), future.result()) for future in done]
+            for future in done:
+                del running[future]
+                finished += future.result()
 
-    def _step(
-        self, finished: list[tuple[Claimed, Outcome]], want: int, context: Context
-    ) -> list[Claimed]:
+    def _step(self, finished: Sent, want: int, context: Context) -> list[Claimed]:
         """Write ``finished`` and claim ``want`` more rows, in one transaction."""
         now = self.clock()
         with serialised(self.runtime.session_factory) as session, session.begin():
@@ -182,14 +191,12 @@ class Drainer:
             total += taken
         return total
 
-    def record(self, results: list[tuple[Claimed, Outcome]]) -> None:
+    def record(self, results: Sent) -> None:
         """Write each row's outcome in a transaction of its own."""
         with serialised(self.runtime.session_factory) as session, session.begin():
             self._record(session, results, self.clock())
 
-    def _record(
-        self, session: Session, results: list[tuple[Claimed, Outcome]], now: dt.datetime
-    ) -> None:
+    def _record(self, session: Session, results: Sent, now: dt.datetime) -> None:
         """Write each row's outcome, while the row is still ours (``sending``).
 
         Rows with the same outcome are written by one UPDATE, so a step costs a

@@ -9,12 +9,27 @@ enqueued twice (a retried job, a double click) exists once.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, func, select, update
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from models.base import Base, created_at, openid_str, utcnow
 
@@ -41,7 +56,14 @@ VIA_PASSIVE = "passive"
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        # The claim's order to the id: else on PostgreSQL the rows due at one instant (a
+        # campaign's) are all read, checked (``in_line``) and sorted to take a few.
+        Index("ix_outbox_due", "status", "next_attempt_at", "id"),
+        # A worker's notices still to be sent, in order (see ``in_line``): the status
+        # before the id, so the look-up skips the worker's notices already sent.
+        Index("ix_outbox_recipient_order", "recipient", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
@@ -160,20 +182,83 @@ CLAIMED_COLUMNS = (
 )
 
 
-def due_queries(now: dt.datetime) -> list:
+def _earlier_unsent():
+    """An alias for the notices queued before a row to the same worker and still to be
+    sent, and the conditions that say so (``ix_outbox_recipient_order`` finds them)."""
+    earlier = aliased(OutboxMessage)
+    return earlier, (
+        earlier.recipient == OutboxMessage.recipient,
+        earlier.status.in_((PENDING, SENDING)),
+        earlier.id < OutboxMessage.id,
+        earlier.channel == NOTICE,
+    )
+
+
+# The time of a claim, bound when it runs: the claim's statements are composed once, as
+# composing them (aliases, correlated subqueries) costs more than running them.
+NOW = bindparam("now")
+
+
+def in_line():
+    """A row that may be claimed at ``NOW``: no notice behind an earlier one to its worker.
+
+    A worker's notices leave in the order they were queued (by id), so a notice
+    waits while an earlier one to that worker is still to be sent and would not
+    be claimed before it: ``sending`` under a live lease (another drain has it),
+    or ``pending`` and due later than this one (backing off; claims go in
+    ``next_attempt_at`` order, so one due no later is taken first or with it).
+    Rows ``sent``, ``held``, ``failed`` or ``dead`` hold nothing back. Mass sends
+    and downloads are not ordered.
+    """
+    earlier, unsent = _earlier_unsent()
+    waiting = exists().where(
+        *unsent,
+        or_(
+            and_(
+                earlier.status == PENDING, earlier.next_attempt_at > OutboxMessage.next_attempt_at
+            ),
+            and_(earlier.status == SENDING, earlier.lease_expires_at >= NOW),
+        ),
+    )
+    return or_(OutboxMessage.channel != NOTICE, ~waiting)
+
+
+@cache
+def due_queries() -> tuple[Select, Select]:
     """Rows ready to send: taken by a drainer whose lease ran out, then pending and due.
 
-    Two queries rather than one with OR: each follows the ``(status, next_attempt_at)``
-    index in order, so taking a few rows does not sort every pending one (a drainer
-    claims every few rows; a campaign may have queued thousands).
+    Two queries rather than one with OR: each follows ``ix_outbox_due`` in order, so
+    taking a few rows does not sort every pending one (a drainer claims every few
+    rows; a campaign may have queued thousands). Each row found comes with how many
+    earlier notices to its worker are still to be sent (``ahead``, for ``_keep_in_line``).
     """
-    columns = select(*CLAIMED_COLUMNS)
-    return [
-        columns.where(OutboxMessage.status == SENDING, OutboxMessage.lease_expires_at < now),
+    earlier, unsent = _earlier_unsent()
+    ahead = select(func.count()).select_from(earlier).where(*unsent).scalar_subquery()
+    columns = select(*CLAIMED_COLUMNS, ahead.label("ahead"))
+    return (
         columns.where(
-            OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now
+            OutboxMessage.status == SENDING, OutboxMessage.lease_expires_at < NOW, in_line()
+        ),
+        columns.where(
+            OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= NOW, in_line()
         ).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id),
-    ]
+    )
+
+
+def _keep_in_line(rows: list) -> list:
+    """``rows`` without a notice that has an earlier one to its worker still to be sent
+    that this claim did not take: the limit cut that one off, or another drainer is
+    claiming it right now (on PostgreSQL ``SKIP LOCKED`` passes over it, and ``in_line``
+    still sees it pending). The notice is left for a later claim."""
+    taken: Counter[str] = Counter()
+    kept = set()
+    for r in sorted(rows, key=lambda r: r.id):
+        if r.channel != NOTICE:
+            kept.add(r.id)
+        elif r.ahead == taken[r.recipient]:  # every earlier unsent one is in this claim
+            taken[r.recipient] += 1
+            kept.add(r.id)
+    return [r for r in rows if r.id in kept]
 
 
 def claim_due(session: Session, now: dt.datetime, limit: int, lease_until: dt.datetime) -> list:
@@ -181,16 +266,19 @@ def claim_due(session: Session, now: dt.datetime, limit: int, lease_until: dt.da
 
     Returns them as they were (``status``, ``attempts``) before the claim. A notice
     taken from a drainer whose lease ran out is counted ``uncertain``: that drainer
-    may have sent it. Plain columns and two UPDATEs, not ORM objects: drainers claim
-    every few rows, and the ORM's bookkeeping would cost more than the statements.
+    may have sent it. A notice is taken only with every earlier one to its worker
+    still to be sent (``in_line``, ``_keep_in_line``). Plain columns and two UPDATEs,
+    not ORM objects: drainers claim every few rows, and the ORM's bookkeeping would
+    cost more than the statements.
     """
     rows: list = []
-    for query in due_queries(now):
+    for query in due_queries():
         if len(rows) >= limit:
             break
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)  # drainers take disjoint rows
-        rows += session.execute(query.limit(limit - len(rows))).all()
+        rows += session.execute(query.limit(limit - len(rows)), {"now": now}).all()
+    rows = _keep_in_line(rows)
     if not rows:
         return []
     taken_over = [r.id for r in rows if r.status == SENDING and r.channel == NOTICE]

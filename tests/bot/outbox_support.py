@@ -1,4 +1,4 @@
-"""What the outbox tests share: a worker who wrote in, a notice, a controllable clock, a
+"""What the outbox tests share: workers who wrote in, a notice, a controllable clock, a
 drainer, and reading back rows and what the fake WeChat received."""
 
 from __future__ import annotations
@@ -21,6 +21,16 @@ def greet(app, fake, openid="o_worker") -> Follower:
     fake.set_user(openid)
     with app.extensions["unionbot"].session_factory() as session:
         return session.scalars(select(Follower).where(Follower.openid == openid)).one()
+
+
+def workers(app, fake, count: int) -> list[Follower]:
+    """``count`` workers whose 48-hour window is open, without a conversation each."""
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        followers = [Follower(openid=f"o_w{n}", last_interaction_at=utcnow()) for n in range(count)]
+        session.add_all(followers)
+    for follower in followers:
+        fake.set_user(follower.openid)
+    return followers
 
 
 class Clock:

@@ -19,7 +19,15 @@ from bot.wechat.api import connect
 from models import OutboxMessage
 from models.base import utcnow
 from models.outbox import count_uncertain
-from tests.bot.outbox_support import Clock, drainer_for, greet, notify, row, texts_sent
+from tests.bot.outbox_support import (
+    Clock,
+    drainer_for,
+    greet,
+    notify,
+    row,
+    texts_sent,
+    workers,
+)
 
 NOTICES = 100
 KILLED_AFTER = 30  # sends: more than one drainer has in flight (16), fewer than a batch (50)
@@ -124,13 +132,10 @@ def test_a_refused_connection_is_retried_without_the_mark(make_app, fake):
     assert (row(app).status, row(app).uncertain) == ("pending", 0)
 
 
-def test_the_send_threads_share_a_pool_as_large_as_they_are(make_app, fake, caplog):
-    app = make_app(outbox={"custom_window_budget": 48})
-    fake.custom_window_budget = 48
-    follower = greet(app, fake)
-    for n in range(48):
+def test_the_send_threads_share_a_pool_as_large_as_they_are(app, fake, caplog):
+    for n, follower in enumerate(workers(app, fake, 48)):  # one each: 16 sends at once
         notify(app, follower, text=f"通知{n}")
-    fake.inject(Fault("message/custom/send", latency_ms=50, times=-1))  # 16 at once
+    fake.inject(Fault("message/custom/send", latency_ms=50, times=-1))
     caplog.set_level(logging.WARNING, logger="urllib3.connectionpool")
     drainer_for(app).drain_until_empty()
     assert len(texts_sent(fake)) == 48

@@ -88,12 +88,13 @@ class Aside:
 
 
 def is_answer(state: State, field: Field, text: str, typed: str) -> bool:
-    """Whether the form would take ``text`` as the answer to ``field``."""
+    """Whether the form would take ``text`` as the answer to ``field`` (a date judged
+    against the union's day, as the form judges it, not the machine's)."""
     if field.optional and text in NOTHING:
         return True
     given = trimmed(typed) if field.kind in FREE_TEXT else text
     try:
-        validator_for(field)(given)
+        validator_for(field, today=state.today)(given)
     except Invalid:
         return False
     return True

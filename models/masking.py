@@ -101,7 +101,7 @@ class MaskingRecordFactory:
         record = self.wrapped(*args, **kwargs)
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 (a bad format string must still be logged, as before)
+        except Exception:  # a bad format string must still be logged, as before
             return record
         record.msg, record.args = mask_text(message), None
         if record.exc_info:

@@ -17,10 +17,10 @@ from models import (
     MediaFile,
     OutboxMessage,
 )
-from models.media import MediaFailure
-from models.outbox import enqueue_notice
 from models.aid import person_hash
 from models.base import utcnow
+from models.media import MediaFailure
+from models.outbox import enqueue_notice
 from models.staff import upsert_staff
 from tests.helpers import PASSWORD, REFERENCE, Worker, apply, csrf_token, login, open_all_windows
 

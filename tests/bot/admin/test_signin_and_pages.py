@@ -45,7 +45,7 @@ def test_login_without_csrf_token_is_refused(client, staff):
     assert client.get("/admin/").status_code == 302
 
 
-def test_staff_read_the_log_with_numbers_masked(client, staff, wechat):
+def test_staff_read_the_log_with_numbers_masked(client, staff, wechat, db):
     wechat.send_text("o_worker", "我的身份证320924198503120022，手机13812345678")
     assert login(client).status_code == 302
     page = client.get("/admin/").get_data(as_text=True)
@@ -58,6 +58,9 @@ def test_staff_read_the_log_with_numbers_masked(client, staff, wechat):
     assert "320***********0022" in transcript
     assert "320924198503120022" not in transcript
     assert "没听懂" in transcript  # the bot's reply is shown beside the message
+    viewed = db.scalars(select(AuditEntry).where(AuditEntry.action == "transcript")).one()
+    follower_id = follower_link.rsplit("/", 1)[1]
+    assert (viewed.actor, viewed.subject) == ("staff:wang", f"follower:{follower_id}")
 
 
 def test_login_never_redirects_off_site(client, staff):

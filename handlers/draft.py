@@ -45,7 +45,8 @@ class Draft:
     # data files meanwhile applies to new drafts, this one keeps what the worker was shown.
     notice_version: str = ""
     notes: list[str] = field(default_factory=list)  # the owner's lines under the summary
-    doubt: dict[str, Any] | None = None  # {"step", "value"}: a doubtful answer awaiting 是
+    # {"step", "value"}: a doubtful answer awaiting 是; with "options", unions to pick from.
+    doubt: dict[str, Any] | None = None
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Draft:

@@ -24,7 +24,7 @@ import re
 from dataclasses import replace
 from typing import Any, Protocol
 
-from handlers import asides, doubts
+from handlers import asides, doubts, union_pick
 from handlers.draft import Draft
 from handlers.form_prompts import (
     SUMMARY_CHOICES,
@@ -208,10 +208,16 @@ def _answer(
 ) -> list[Reply]:
     field = form.field(draft.step)
     doubted, draft.doubt = draft.doubt, None
-    if doubted:  # a doubt waits for one reply: 是 keeps the value, anything else replaces it
+    if doubted:  # a doubt waits for one reply: 是 keeps the value (or a number picks one of
+        # the options offered, see union_pick), anything else replaces it
         _save(state, form, draft)
-        if doubted["step"] == field.key and doubts.keeps(text):
-            return _take(state, owner, form, draft, field, doubted["value"])
+        if doubted["step"] == field.key:
+            if "options" in doubted:
+                kept = union_pick.chosen(doubted, text)
+            else:
+                kept = doubted["value"] if doubts.keeps(text) else None
+            if kept is not None:
+                return _take(state, owner, form, draft, field, kept)
     if field.optional and text in NOTHING:
         return _take(state, owner, form, draft, field, "")
     # NFKC would turn a reason's "，" into ","; free text is kept as the worker wrote it.
@@ -225,6 +231,11 @@ def _answer(
         draft.doubt = {"step": field.key, "value": value}
         _save(state, form, draft)
         return [Text(doubts.question(reason))]
+    options = union_pick.closest(state, field, value)
+    if options:
+        draft.doubt = {"step": field.key, "value": value, "options": options}
+        _save(state, form, draft)
+        return [Text(union_pick.question(value, options))]
     replies = _take(state, owner, form, draft, field, value)
     return doubts.with_readback(replies, field, given, value, draft.answers)
 

@@ -45,7 +45,7 @@ class Invalid(ValueError):
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 PHONE = re.compile(r"1[3-9]\d{9}")
-FREE_TEXT = ("text", "employer")  # kinds whose answers are stored as typed
+FREE_TEXT = ("text", "employer", "union")  # kinds whose answers are stored as typed
 NAME = re.compile(r"[\u4e00-\u9fff·•A-Za-z ]{2,30}")
 # "我叫王秀梅", "你好，我是王秀梅": the name is what follows.
 NAME_INTRO = re.compile(

@@ -2,9 +2,9 @@
 
 Each request shows what it is about (the form the worker was in, and their own
 words) and the number to call, masked like every phone on these pages. Calling
-needs the whole number: revealing it is a POST written to the audit log, and the
-page after it learns *which* request to show unmasked from the signed session
-cookie, once (as for an application's answers).
+needs the whole number: revealing it is a POST that states why, written to the
+audit log, and the page after it learns *which* request to show unmasked from the
+signed session cookie, once (as for an application's answers).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 
 from bot.admin.common import bp, runtime, staff_actor, staff_scope
+from bot.admin.reveal_reasons import RevealReasonForm
 from models.audit import audit
 from models.base import utcnow
 from models.database import serialised
@@ -27,7 +28,7 @@ REVEAL_KEY = "handoff_reveal"
 
 
 class DoneForm(FlaskForm):
-    """Only the CSRF token: marking a request handled, or showing its number, is one click."""
+    """Only the CSRF token: marking a request handled is one click."""
 
 
 def _row(request: HandoffRequest, revealed: int | None) -> dict:
@@ -64,14 +65,20 @@ def handoffs():
 @bp.post("/handoffs/<int:request_id>/reveal")
 @login_required
 def handoff_reveal(request_id: int):
-    """Show one call-back number in full on the next render, and record who asked."""
-    if not DoneForm().validate_on_submit():
-        abort(400)
+    """Show one call-back number in full on the next render, and record who asked and why."""
+    form = RevealReasonForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        flash(f"未显示号码：{form.first_error()}。")
+        return redirect(url_for("admin.handoffs", _anchor=f"handoff-{request_id}"), code=303)
     with serialised(runtime().session_factory) as session, session.begin():
         request = _get_or_404(session, request_id)
         if not request.phone:
             abort(404)
-        audit(session, staff_actor(), "reveal", f"handoff:{request.id}", "phone")
+        audit(
+            session, staff_actor(), "reveal", f"handoff:{request.id}", "phone", reason=form.stated()
+        )
     cookie[REVEAL_KEY] = request_id
     return redirect(url_for("admin.handoffs", _anchor=f"handoff-{request_id}"))
 

@@ -1,6 +1,7 @@
 """The admin in a real browser (Debian's Chromium, driven by Playwright) over real HTTP:
-a reviewer reveals an ID number with a reason and an admin finds it on the audit page;
-a viewer has no reveal button, and a reveal forced past the page is refused."""
+a grassroots reviewer sees only their union's applications; a reviewer reveals an ID
+number with a reason and an admin finds it on the audit page; a viewer has no reveal
+button, and a reveal forced past the page is refused."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.bot.admin.access_support import add_staff
 from tests.conftest import live_server
-from tests.helpers import PASSWORD, REFERENCE, WANG, Worker, apply, open_all_windows
+from tests.helpers import (
+    PASSWORD,
+    REFERENCE,
+    SCRIPTS,
+    WANG,
+    Worker,
+    apply,
+    common,
+    open_all_windows,
+    valid_id,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -95,3 +106,22 @@ def test_a_viewer_sees_no_reveal_button_and_a_forced_reveal_is_refused(
     )
     assert forced.status == 403
     assert WANG not in forced.text()
+
+
+def apply_as_member_of(wechat, openid: str, union: str, id_number: str, name: str) -> str:
+    """A 困难职工帮扶 application whose worker names ``union`` as their own."""
+    answers = [*common(id_number, name)[:-1], union, *SCRIPTS["hardship"][7:]]
+    return REFERENCE.search(apply(Worker(wechat, openid), "hardship", answers=answers)).group(0)
+
+
+def test_a_grassroots_reviewer_sees_only_their_unions_applications(app, site, browser, wechat, db):
+    open_all_windows(db)
+    textile = apply_as_member_of(wechat, "o_textile", "金海纺织工会", valid_id(1), "李纺")
+    port = apply_as_member_of(wechat, "o_port", "港区工会", valid_id(2), "张港")
+    add_staff(app, "jin", "reviewer", org_code="jinhai_textile")
+    reviewer = sign_in(browser, site, "jin")
+    reviewer.goto("/admin/applications")
+    listed = reviewer.locator("main table").inner_text()
+    assert textile in listed and port not in listed
+    assert reviewer.goto(f"/admin/applications/{port}").status == 404
+    assert reviewer.goto(f"/admin/applications/{textile}").status == 200

@@ -184,8 +184,12 @@ class TestCallBack:
         request_id = db.scalars(select(HandoffRequest.id)).one()
         token = csrf_token(client, "/admin/handoffs")
         path = f"/admin/handoffs/{request_id}/reveal"
-        assert client.post(path, data={"csrf_token": token}).status_code == 302
+        assert client.post(path, data={"csrf_token": token}).status_code == 303  # no reason
+        assert "请选择查看原因" in client.get("/admin/handoffs").get_data(as_text=True)
+        data = {"csrf_token": token, "reason": "contact"}
+        assert client.post(path, data=data).status_code == 302
         assert "13912345678" in client.get("/admin/handoffs").get_data(as_text=True)
         assert "13912345678" not in client.get("/admin/handoffs").get_data(as_text=True)
         db.rollback()
         assert db.scalars(select(AuditEntry.action)).all() == ["login", "reveal"]
+        assert db.scalars(select(AuditEntry.reason)).all() == ["", "电话联系职工"]

@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from models.base import utcnow
 from models.staff import upsert_staff
-from tests.helpers import PASSWORD, login
+from tests.helpers import PASSWORD, csrf_token, login
 
 # Links that act or leave rather than show a page.
 NOT_PAGES = ("/admin/logout",)
@@ -27,6 +27,26 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += dt.timedelta(**delta)
+
+
+def use_clock(app) -> Clock:
+    """Make the admin read the time from a :class:`Clock` the test moves."""
+    clock = Clock()
+    app.config["UNIONBOT_CLOCK"] = clock
+    return clock
+
+
+def change_password(client, current: str, new: str):
+    """Set a new password on the change-password page, as its owner does."""
+    return client.post(
+        "/admin/password",
+        data={
+            "current": current,
+            "new": new,
+            "confirm": new,
+            "csrf_token": csrf_token(client, "/admin/password"),
+        },
+    )
 
 
 def add_staff(app, username: str, role: str = "reviewer", org_code: str = "sheyang") -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from models import AuditEntry
 from models.staff import StaffUser
-from tests.bot.admin.access_support import Clock, add_staff
+from tests.bot.admin.access_support import Clock, add_staff, use_clock
 from tests.helpers import PASSWORD, login
 
 REFUSED = "用户名或密码错误，或账号已被暂时锁定（连续输错5次锁定15分钟）"
@@ -20,9 +20,7 @@ REFUSED = "用户名或密码错误，或账号已被暂时锁定（连续输错
 
 @pytest.fixture
 def clock(app) -> Clock:
-    clock = Clock()
-    app.config["UNIONBOT_CLOCK"] = clock
-    return clock
+    return use_clock(app)
 
 
 def attempts(db) -> list[tuple[str, str]]:

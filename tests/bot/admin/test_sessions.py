@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from models import StaffSession
-from tests.bot.admin.access_support import Clock, add_staff
+from tests.bot.admin.access_support import Clock, add_staff, change_password, use_clock
 from tests.helpers import PASSWORD, csrf_token, login
 
 # A page every signed-in account may open, whatever its role.
@@ -16,9 +16,7 @@ PROBE = "/admin/password"
 
 @pytest.fixture
 def clock(app) -> Clock:
-    clock = Clock()
-    app.config["UNIONBOT_CLOCK"] = clock
-    return clock
+    return use_clock(app)
 
 
 @pytest.fixture
@@ -75,8 +73,7 @@ def test_a_session_ends_twelve_hours_after_sign_in_however_busy(app, clock, sign
 
 def test_idle_and_lifetime_are_configurable(make_app):
     app = make_app(admin={"idle_minutes": 5, "session_hours": 1})
-    clock = Clock()
-    app.config["UNIONBOT_CLOCK"] = clock
+    clock = use_clock(app)
     add_staff(app, "wang")
     client = app.test_client()
     login(client)
@@ -88,16 +85,7 @@ def test_changing_the_password_signs_out_everywhere_else(app, signed_in):
     elsewhere = app.test_client()
     login(elsewhere)
     new = "a-brand-new-passphrase"
-    response = signed_in.post(
-        "/admin/password",
-        data={
-            "current": PASSWORD,
-            "new": new,
-            "confirm": new,
-            "csrf_token": csrf_token(signed_in, "/admin/password"),
-        },
-    )
-    assert response.status_code == 302
+    assert change_password(signed_in, PASSWORD, new).status_code == 302
     assert "您在其他地方的登录已退出" in signed_in.get(PROBE).get_data(as_text=True)
     assert elsewhere.get(PROBE).status_code == 302
     assert login(app.test_client(), password=new).status_code == 302
@@ -109,15 +97,7 @@ def test_changing_the_password_signs_out_everywhere_else(app, signed_in):
     [("short-9ch", "密码长度须为10到128个字符"), (PASSWORD, "新密码不能与当前密码相同")],
 )
 def test_a_new_password_must_be_long_enough_and_new(signed_in, new, error):
-    response = signed_in.post(
-        "/admin/password",
-        data={
-            "current": PASSWORD,
-            "new": new,
-            "confirm": new,
-            "csrf_token": csrf_token(signed_in, "/admin/password"),
-        },
-    )
+    response = change_password(signed_in, PASSWORD, new)
     assert response.status_code == 400 and error in response.get_data(as_text=True)
 
 

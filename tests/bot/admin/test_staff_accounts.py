@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from models import AuditEntry
 from models.staff import find_staff
-from tests.bot.admin.access_support import signed_in_as
+from tests.bot.admin.access_support import change_password, signed_in_as
 from tests.helpers import PASSWORD, csrf_token, login
 
 PROBE = "/admin/password"
@@ -40,17 +40,7 @@ def first_sign_in(app, username: str, password: str):
     response = login(client, username=username, password=password)
     assert response.headers["Location"] == "/admin/password"
     assert client.get("/admin/applications").headers["Location"] == "/admin/password"
-    new = "my-own-passphrase-1"
-    response = client.post(
-        "/admin/password",
-        data={
-            "current": password,
-            "new": new,
-            "confirm": new,
-            "csrf_token": csrf_token(client, PROBE),
-        },
-    )
-    assert response.status_code == 302
+    assert change_password(client, password, "my-own-passphrase-1").status_code == 302
     return client
 
 
@@ -145,3 +135,10 @@ def test_only_admins_manage_accounts(app):
         client = signed_in_as(app, role, role)
         assert client.get("/admin/staff").status_code == 403
         assert client.get("/admin/audit").status_code == 403
+
+
+def test_a_change_without_the_pages_csrf_token_is_refused(app, db):
+    admin = signed_in_as(app, "boss", "admin")
+    signed_in_as(app, "wang", "reviewer")
+    assert admin.post(f"/admin/staff/{staff_id(db, 'wang')}/reset").status_code == 400
+    assert login(app.test_client(), username="wang", password=PASSWORD).status_code == 302

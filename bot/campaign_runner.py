@@ -15,10 +15,14 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from bot import Runtime
+from bot.campaign_tags import store_tag, tag_openids
 from bot.config import Settings
+from bot.wechat.api import connect
 from models.base import utcnow
 from models.campaign_control import finish_runs, fire_due, runs_to_plan
 from models.campaign_plan import Limits, plan_run
+from models.campaign_runs import CampaignRun
+from models.campaigns import Campaign
 from models.database import serialised
 
 log = logging.getLogger(__name__)
@@ -58,7 +62,19 @@ def plan(
     clock: Callable[[], dt.datetime] = utcnow,
     progress: Callable[[int], None] | None = None,
 ) -> str:
-    """Plan one run to its end (or until paused); return its status."""
+    """Plan one run to its end (or until paused); return its status.
+
+    A run to a WeChat tag first reads the tag's followers from WeChat."""
+    with runtime.session_factory() as session:
+        run = session.get(CampaignRun, run_id)
+        audience = session.get(Campaign, run.campaign_id).audience
+        fresh = run.started_at is None
+    if fresh and audience.get("rule") == "tag":
+        openids = tag_openids(
+            connect(runtime.settings, runtime.session_factory), audience["tag_id"]
+        )
+        with transaction_for(runtime)() as session:
+            store_tag(session, audience["tag_id"], openids)
     return plan_run(transaction_for(runtime), run_id, limits(runtime.settings), clock, progress)
 
 

@@ -56,6 +56,7 @@ ENDPOINTS: dict[str, tuple[str, Endpoint]] = {
     "tags/create": ("POST", lambda s, p, b: s.tag_create(b)),
     "tags/get": ("GET", lambda s, p, b: s.tags_get()),
     "tags/members/batchtagging": ("POST", lambda s, p, b: s.tag_members_add(b)),
+    "user/tag/get": ("POST", lambda s, p, b: s.tag_followers(b)),
 }
 
 

@@ -350,3 +350,15 @@ class FakeWeChat:
             self.user(openid)
         self.tag_members.setdefault(tag_id, set()).update(openids)
         return {"errcode": 0, "errmsg": "ok"}
+
+    def tag_followers(self, body: dict) -> dict:
+        """A tag's followers, 10,000 at a time after ``next_openid``; like WeChat, an
+        empty page (count 0) ends the list."""
+        tag_id = body.get("tagid")
+        if tag_id not in self.tags:
+            raise WeChatError(45059, "tag id not exist")
+        members = sorted(self.tag_members.get(tag_id, set()))
+        after = body.get("next_openid") or ""
+        chunk = [o for o in members if o > after][:10_000]
+        data = {"openid": chunk} if chunk else {}
+        return {"count": len(chunk), "data": data, "next_openid": chunk[-1] if chunk else ""}

@@ -175,8 +175,9 @@ class WeChatApi:
             "subscribe", lambda: self.client.post("message/subscribe/bizsend", data=body)
         )
 
-    def post(self, api: str, path: str, body: dict) -> dict:
-        """POST ``body`` to ``path`` through ``api``'s breaker (bot.mass_send builds them)."""
+    def post(self, api: str | None, path: str, body: dict) -> dict:
+        """POST ``body`` to ``path`` through ``api``'s breaker (None: none), e.g. a mass
+        send that bot.mass_send built, or a tag's followers (bot.campaign_tags)."""
         return self._call(api, lambda: self.client.post(path, data=body))
 
     def download_media(self, media_id: str) -> tuple[bytes, str]:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.campaign_runner import limits, plan, quiet_hours
 from models import AidApplication, CompetitionEntry, Follower, OutboxMessage, ReminderWish
-from models.audience import FollowerTag, set_opt_out
+from models.audience import set_opt_out
 from models.campaign_control import run_now
 from models.campaign_plan import preview
 from models.campaign_runs import REFUSED, SENDING_RUN, CampaignRun, tally
@@ -129,18 +129,20 @@ class TestAudience:
             {"rule": "wishes", "programme": "jinqiu"},
         ],
     )
-    def test_each_rule_picks_its_followers(self, app, db, rule):
+    def test_each_rule_picks_its_followers(self, app, db, fake, rule):
         fans = add_followers(db, 4)
         chosen = fans[1:3]
         for fan in fans:
             fan.last_interaction_at = MORNING - dt.timedelta(days=90)
         for n, fan in enumerate(chosen):
-            db.add(FollowerTag(follower_id=fan.id, tag_id=101))
             fan.last_interaction_at = MORNING - dt.timedelta(days=3)
             db.add(ReminderWish(follower_id=fan.id, programme_code="jinqiu", created_at=MORNING))
             db.add(application(fan, n, season=2025))
             db.add(entry(fan, n))
         db.add(application(fans[3], 9, season=2026))  # another season
+        # Tags are WeChat's: the run reads the tag's followers from it when it starts.
+        fake.tags[101] = "环卫工人"
+        fake.tag_members[101] = {fan.openid for fan in chosen} | {"o_not_a_follower_here"}
         approved_campaign(db, audience=rule)
         db.commit()
         start(app, "test_jobs")

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from handlers.benefit_matcher import match
+from handlers.benefits import understood
 from handlers.cues import (
     APPLY_WORDS,
     SERVICE_WORDS,
@@ -44,9 +44,9 @@ from handlers.state import State
 from handlers.text import fold, keyword, trimmed
 from handlers.validators import FREE_TEXT, Invalid, validator_for
 from handlers.vocabulary import FINISH_PROOFS, NOTHING, SKIP_PROOFS, SUBMIT
-from models.aid import get_programme, programmes
-from models.benefit import benefits
-from models.competition import Competition, competitions
+from models.aid import get_programme
+from models.catalogue import current
+from models.competition import Competition
 from models.form_schema import Field, Form
 from models.windows import month_day_words
 
@@ -272,11 +272,12 @@ def _asks_elsewhere(state: State, word: str, strict: bool) -> bool:
         return True
     if office_question(word) or labour_dispute(word) or command_without_number(word):
         return True
-    found = match(benefits(state.session), word)
+    found = understood(state, word)
     question = is_question(word) or bool(ENDS_AS_QUESTION.search(word))
     if found.confident or (found.clear and question):
         return True
-    named = match_aliases(programmes(state.session), word) or match_aliases(
-        competitions(state.session), word
+    catalogue = current(state.session)
+    named = match_aliases(catalogue.programmes, word) or match_aliases(
+        catalogue.competitions, word
     )
     return bool(named) and (question or any(w in word for w in APPLY_WORDS))

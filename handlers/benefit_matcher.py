@@ -33,6 +33,7 @@ from functools import lru_cache
 from handlers.benefit_words import STOPWORDS, SYNONYMS
 from handlers.text import fold
 from models.benefit import Benefit
+from models.catalogue import BenefitCard, card_of
 
 MAX_CHARS = 200  # a question longer than this is read up to here
 # Durations, ages and sums ("三个月", "半年", "30岁", "十几万") say how much, not what about.
@@ -81,18 +82,9 @@ class Index:
     unseen: float  # the weight per character of a gram no entry has
 
 
-def _listed(matching: object, key: str) -> tuple[str, ...]:
-    """The strings under ``key`` of a benefit's ``matching`` (staff edit it as JSON)."""
-    values = matching.get(key) if isinstance(matching, dict) else None
-    if not isinstance(values, list | tuple):
-        return ()
-    return tuple(str(v) for v in values if v)
-
-
-def entry_of(benefit: Benefit) -> Entry:
-    words = (benefit.title or "", *_listed(benefit.matching, "keywords"))
-    words = tuple(w for w in words if w)
-    return Entry(benefit.code, words, words + _listed(benefit.matching, "questions"))
+def entry_of(card: BenefitCard) -> Entry:
+    words = tuple(w for w in (card.title, *card.keywords) if w)
+    return Entry(card.code, words, words + card.questions)
 
 
 def _norm(text: str) -> str:
@@ -202,22 +194,12 @@ def score_entries(index: Index, text: str) -> list[float]:
     return scores
 
 
-def rank(entries: Sequence[Benefit], text: str) -> list[tuple[Benefit, float]]:
-    """The entries that share anything with ``text``, best first, with scores in [0, 1]."""
-    if not entries or not text:
-        return []
-    index = build_index(tuple(entry_of(b) for b in entries))
-    scores = score_entries(index, text)
-    order = sorted(range(len(entries)), key=lambda i: (-scores[i], i))
-    return [(entries[i], scores[i]) for i in order if scores[i] > 0]
-
-
 @dataclass(frozen=True)
 class Match:
     """What to reply with: one benefit (a clear answer), several (a choice), none;
     or, for a question about benefits in general, the catalogue."""
 
-    benefits: tuple[Benefit, ...] = ()
+    benefits: tuple[Benefit | BenefitCard, ...] = ()
     score: float = 0.0
     catalogue: bool = False
 
@@ -231,7 +213,7 @@ class Match:
         return self.clear and self.score >= CONFIDENT
 
 
-def decide(ranked: Sequence[tuple[Benefit, float]]) -> list[Benefit]:
+def decide(ranked: Sequence[tuple[Benefit | BenefitCard, float]]) -> list[Benefit | BenefitCard]:
     """The entries to answer with: one (clear), two or three (close), or none.
 
     Entries scoring at least LOW and CLOSE of the best are close to it.
@@ -242,11 +224,47 @@ def decide(ranked: Sequence[tuple[Benefit, float]]) -> list[Benefit]:
     return [benefit for benefit, score in ranked[:CHOICES] if score >= floor]
 
 
-def match(entries: Sequence[Benefit], text: str) -> Match:
-    """Match ``text`` against the catalogue (pure: no database, no state)."""
-    ranked = rank(entries, text)
-    chosen = decide(ranked)
-    if chosen:
-        return Match(tuple(chosen), ranked[0][1])
-    folded = _norm(text)
-    return Match(catalogue=bool(entries) and any(word in folded for word in GENERAL))
+@dataclass(frozen=True, eq=False)
+class Matcher:
+    """A catalogue's benefits (rows or cards, returned as given) and their index."""
+
+    items: tuple[Benefit | BenefitCard, ...]
+    index: Index
+
+    def rank(self, text: str) -> list[tuple[Benefit | BenefitCard, float]]:
+        """The entries that share anything with ``text``, best first, with scores in [0, 1]."""
+        if not self.items or not text:
+            return []
+        scores = score_entries(self.index, text)
+        order = sorted(range(len(self.items)), key=lambda i: (-scores[i], i))
+        return [(self.items[i], scores[i]) for i in order if scores[i] > 0]
+
+    def match(self, text: str) -> Match:
+        """Match ``text`` against the catalogue (pure: no database, no state)."""
+        ranked = self.rank(text)
+        chosen = decide(ranked)
+        if chosen:
+            return Match(tuple(chosen), ranked[0][1])
+        folded = _norm(text)
+        return Match(catalogue=bool(self.items) and any(word in folded for word in GENERAL))
+
+
+@lru_cache(maxsize=1024)
+def remembered_match(matcher: Matcher, text: str) -> Match:
+    """``matcher.match(text)``, kept per matcher (one per catalogue snapshot) and text:
+    the free-text fallback asks twice for one message (a confident answer first, any
+    answer later), and many workers ask alike. Only for matchers of frozen cards."""
+    return matcher.match(text)
+
+
+def matcher_for(items: Sequence[Benefit | BenefitCard]) -> Matcher:
+    cards = [item if isinstance(item, BenefitCard) else card_of(item) for item in items]
+    return Matcher(tuple(items), build_index(tuple(entry_of(card) for card in cards)))
+
+
+def rank(items: Sequence[Benefit | BenefitCard], text: str) -> list[tuple[Benefit, float]]:
+    return matcher_for(items).rank(text)
+
+
+def match(items: Sequence[Benefit | BenefitCard], text: str) -> Match:
+    return matcher_for(items).match(text)

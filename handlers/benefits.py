@@ -12,13 +12,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from handlers import picks
-from handlers.benefit_matcher import match, rank
+from handlers.benefit_matcher import Match, Matcher, match, matcher_for, rank, remembered_match
 from handlers.messages import Inbound, Reply, Text
 from handlers.office import office_line
 from handlers.state import State
 from models.benefit import Benefit, benefits
+from models.catalogue import BenefitCard, Catalogue, current
 
-__all__ = ["answer_question", "benefits_menu", "confident_answer", "describe", "match", "rank"]
+__all__ = [
+    "answer_question",
+    "benefits",
+    "benefits_menu",
+    "confident_answer",
+    "describe",
+    "match",
+    "rank",
+    "understood",
+]
 
 KIND = "benefit"  # numbered lists of benefits, answered through handlers.picks
 KEYWORD = "普惠"
@@ -37,7 +47,17 @@ def fill(state: State, text: str) -> str:
     return text
 
 
-def describe(state: State, benefit: Benefit) -> str:
+def _matcher(catalogue: Catalogue) -> Matcher:
+    return matcher_for(catalogue.benefits)
+
+
+def understood(state: State, text: str) -> Match:
+    """What ``text`` asks of the catalogue: one pass per message, however many
+    handlers ask (the index is built once per catalogue snapshot)."""
+    return remembered_match(current(state.session).derive(_matcher), text)
+
+
+def describe(state: State, benefit: Benefit | BenefitCard) -> str:
     """The answer card: title, answer, who, how, link; in the middle of a form (a
     question asked aside) only the answer, so the question waiting stays in view."""
     lines = [f"【{benefit.title}】", fill(state, benefit.answer)]
@@ -53,18 +73,18 @@ def describe(state: State, benefit: Benefit) -> str:
     return "\n".join(lines)
 
 
-def _offer(state: State, listed: Sequence[Benefit]) -> None:
+def _offer(state: State, listed: Sequence[BenefitCard]) -> None:
     if state.follower is not None:
         picks.offer(state, KIND, [b.code for b in listed])
 
 
-def _numbered(listed: Sequence[Benefit]) -> list[str]:
+def _numbered(listed: Sequence[BenefitCard]) -> list[str]:
     return [f"{number} {benefit.title}" for number, benefit in enumerate(listed, 1)]
 
 
 def answer_question(message: Inbound, state: State) -> list[Reply] | None:
     """Answer a free-text question from the catalogue; None if nothing fits."""
-    found = match(benefits(state.session), message.text)
+    found = understood(state, message.text)
     if found.catalogue:
         return benefits_menu(message, state)
     if not found.benefits:
@@ -85,7 +105,7 @@ def confident_answer(message: Inbound, state: State) -> list[Reply] | None:
     but they are about a benefit. Aid and competition questions do not score
     this high (see bench/intent_accuracy.py).
     """
-    found = match(benefits(state.session), message.text)
+    found = understood(state, message.text)
     if found.confident:
         return [Text(describe(state, found.benefits[0]))]
     return None
@@ -93,7 +113,7 @@ def confident_answer(message: Inbound, state: State) -> list[Reply] | None:
 
 def benefits_menu(message: Inbound, state: State) -> list[Reply]:
     """``普惠``: the catalogue, numbered; a number shows that service."""
-    listed = benefits(state.session)
+    listed = current(state.session).benefits
     if not listed:
         hotline = state.settings.union.hotline
         return [Text(f"普惠服务正在整理中，请拨打职工服务热线 {hotline} 咨询。")]
@@ -105,7 +125,7 @@ def benefits_menu(message: Inbound, state: State) -> list[Reply]:
 
 def picked_benefit(state: State, code: str) -> list[Reply]:
     """A number from one of our lists: that service's answer."""
-    benefit = state.session.get(Benefit, code)
-    if benefit is None or not benefit.active:
+    benefit = current(state.session).benefit(code)
+    if benefit is None:
         return [Text(f"这项服务已经下线了，回复“{KEYWORD}”查看最新列表。")]
     return [Text(describe(state, benefit))]

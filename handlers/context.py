@@ -17,9 +17,9 @@ from handlers.cues import is_question
 from handlers.messages import Inbound, Reply, Text
 from handlers.state import State
 from handlers.text import fold
-from models.aid import programmes
-from models.benefit import benefits
-from models.competition import competitions as all_competitions
+from models.aid import AidProgramme
+from models.catalogue import current
+from models.competition import Competition
 from models.delivery import previous_delivery
 
 TITLE = re.compile(r"【(.+?)】")
@@ -38,13 +38,14 @@ def follow_up(message: Inbound, state: State) -> list[Reply] | None:
     if first is None:
         return None
     title = first.group(1)
-    benefit = next((b for b in benefits(state.session) if b.title == title), None)
+    catalogue = current(state.session)
+    benefit = next((b for b in catalogue.benefits if b.title == title), None)
     if benefit is not None:
         return [Text("还是说这一项：\n" + describe(state, benefit))]
-    programme = next((p for p in programmes(state.session) if p.name == title), None)
+    programme = next((p for p in catalogue.programmes if p.title == title), None)
     if programme is not None:
-        return aid.offer_details(state, programme)
-    contest = next((c for c in all_competitions(state.session) if c.title == title), None)
+        return aid.offer_details(state, state.session.get(AidProgramme, programme.code))
+    contest = next((c for c in catalogue.competitions if c.title == title), None)
     if contest is not None:
-        return competitions.show(state, contest)
+        return competitions.show(state, state.session.get(Competition, contest.code))
     return None

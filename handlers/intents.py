@@ -29,9 +29,9 @@ from handlers.messages import Inbound, Reply, Text
 from handlers.picks import wants_reminder
 from handlers.state import State
 from handlers.text import fold
-from models.aid import programmes
+from models.aid import AidProgramme
+from models.catalogue import current
 from models.competition import Competition
-from models.competition import competitions as all_competitions
 
 __all__ = ["GENERIC_AID", "GENERIC_CONTEST", "match_aliases", "understand"]
 
@@ -58,12 +58,14 @@ def understand(message: Inbound, state: State) -> list[Reply]:
     replies = benefits.confident_answer(message, state)
     if replies is not None:
         return replies
-    aid_match = match_aliases(programmes(state.session), text)
-    contest_match = match_aliases(all_competitions(state.session), text)
+    catalogue = current(state.session)
+    aid_match = match_aliases(catalogue.programmes, text)
+    contest_match = match_aliases(catalogue.competitions, text)
     if contest_match and (not aid_match or contest_match[0][1] > aid_match[0][1]):
-        return competition_intent(state, contest_match[0][0], text)
+        contest = state.session.get(Competition, contest_match[0][0].code)
+        return competition_intent(state, contest, text)
     if aid_match:
-        best = aid_match[0][0]
+        best = state.session.get(AidProgramme, aid_match[0][0].code)
         if any(word in text for word in APPLY_WORDS) and not is_question(text):
             return aid.start_application(state, best)
         return aid.offer_details(state, best, lead=rights.empathy(text))
@@ -96,8 +98,8 @@ def _few_words(message: Inbound, state: State, text: str) -> list[Reply] | None:
     if asks_results(text):
         return entries.results(message, state)
     if asks_event(text):
-        named = match_aliases(all_competitions(state.session), text)
-        contest = named[0][0] if named else None
+        named = match_aliases(current(state.session).competitions, text)
+        contest = state.session.get(Competition, named[0][0].code) if named else None
         replies = entries.my_event(state, contest)
         if replies is not None:
             return replies

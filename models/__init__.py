@@ -17,6 +17,7 @@ from models.base import Base, utcnow
 from models.benefit import Benefit
 from models.campaign_runs import CampaignRecipient, CampaignReport, CampaignRun
 from models.campaigns import Campaign
+from models.catalogue import CatalogueVersion
 from models.competition import Competition, CompetitionEntry
 from models.consent import ConsentRecord
 from models.conversation import Conversation
@@ -50,6 +51,7 @@ __all__ = [
     "CampaignRecipient",
     "CampaignReport",
     "CampaignRun",
+    "CatalogueVersion",
     "Competition",
     "CompetitionEntry",
     "ConsentRecord",

@@ -85,14 +85,6 @@ def set_opt_out(session: Session, follower_id: int, opted_out: bool, now: dt.dat
     return True
 
 
-def is_opted_out(session: Session, follower_id: int) -> bool:
-    return bool(
-        session.scalar(
-            select(CampaignOptOut.opted_out).where(CampaignOptOut.follower_id == follower_id)
-        )
-    )
-
-
 def check_rule(rule: dict[str, Any]) -> None:
     """Raise :class:`AudienceError` for a rule the planner could not apply."""
     kind = rule.get("rule", "all")
@@ -132,7 +124,6 @@ def conditions(rule: dict[str, Any], now: dt.datetime) -> list:
     )
     where = [Follower.subscribed.is_(True), Follower.unreachable_reason.is_(None), ~opted_out]
     kind = rule.get("rule", "all")
-    season = rule.get("season")
     if kind == "tag":
         where.append(
             exists().where(
@@ -140,21 +131,11 @@ def conditions(rule: dict[str, Any], now: dt.datetime) -> list:
             )
         )
     elif kind == "applicants":
-        applied = [
-            AidApplication.follower_id == Follower.id,
-            AidApplication.programme_code == rule["programme"],
-        ]
-        if season:
-            applied.append(AidApplication.season == int(season))
-        where.append(exists().where(*applied))
+        code = AidApplication.programme_code == rule["programme"]
+        where.append(_took_part(AidApplication, code, rule.get("season")))
     elif kind == "entrants":
-        entered = [
-            CompetitionEntry.follower_id == Follower.id,
-            CompetitionEntry.competition_code == rule["competition"],
-        ]
-        if season:
-            entered.append(CompetitionEntry.season == int(season))
-        where.append(exists().where(*entered))
+        code = CompetitionEntry.competition_code == rule["competition"]
+        where.append(_took_part(CompetitionEntry, code, rule.get("season")))
     elif kind == "active":
         where.append(Follower.last_interaction_at >= now - dt.timedelta(days=int(rule["days"])))
     elif kind == "wishes":
@@ -162,6 +143,14 @@ def conditions(rule: dict[str, Any], now: dt.datetime) -> list:
             exists().where(*wish_conditions(rule), ReminderWish.follower_id == Follower.id)
         )
     return where
+
+
+def _took_part(model, code, season) -> Any:
+    """The follower has an application (or sign-up) ``code`` selects, in ``season`` if given."""
+    where = [model.follower_id == Follower.id, code]
+    if season:
+        where.append(model.season == int(season))
+    return exists().where(*where)
 
 
 def wish_conditions(rule: dict[str, Any]) -> list:

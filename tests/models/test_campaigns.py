@@ -4,6 +4,7 @@ quiet hours, the two-person rule, and the seasonal four seeded as drafts."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import pytest
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from models.campaigns import (
     edit,
     schedule,
 )
+from models.seed import DATA, report_lines, seed_catalogue
 from models.windows import SHANGHAI
 from tests.campaign_support import MORNING, TEXT, approved_campaign
 
@@ -130,3 +132,16 @@ def test_the_four_seasonal_campaigns_are_seeded_as_drafts(db):
     for campaign in seeded:
         assert len(campaign.content) <= 300
         assert next_send_time(campaign.send_times, MORNING) is not None
+
+
+def test_a_data_file_change_returns_an_approved_campaign_to_draft(db, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA, data)
+    jinqiu = db.scalars(select(Campaign).where(Campaign.code == "jinqiu")).one()
+    approve(db, jinqiu, "staff:li", MORNING)
+    path = data / "campaigns.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("申请截止8月25日", "8月25日截止"), encoding="utf-8")
+    lines = report_lines(seed_catalogue(db, data))
+    assert lines == ["campaign jinqiu: content, status (back to draft) updated"]
+    assert (jinqiu.status, jinqiu.approver) == (DRAFT, None)

@@ -236,7 +236,9 @@ def _receive(
         delivery.status = "deferred"
         replies = []
     elif follower is not None and inbound.shows_reply:
-        replies += _take_held_notices(session, follower.id, now)
+        # No flush for this read: the status and the replies reach the row in one UPDATE.
+        with session.no_autoflush:
+            replies += _take_held_notices(session, follower.id, now)
     delivery.replies = [reply.to_dict() for reply in replies]
     return replies
 

@@ -43,6 +43,10 @@ def lock_follower(session: Session, openid: str) -> Follower:
     the first transaction, so it serialises as well. On SQLite the caller's
     transaction already holds the database write lock (``BEGIN IMMEDIATE``).
     """
+    locked = select(Follower).where(Follower.openid == openid).with_for_update()
+    follower = session.scalars(locked).one_or_none()
+    if follower is not None:  # the usual case: one statement
+        return follower
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -50,9 +54,7 @@ def lock_follower(session: Session, openid: str) -> Follower:
         .values(openid=openid, subscribed=True, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["openid"])
     )
-    return session.scalars(
-        select(Follower).where(Follower.openid == openid).with_for_update()
-    ).one()
+    return session.scalars(locked).one()
 
 
 def mark_subscribed(follower: Follower, at: dt.datetime, scene: str | None) -> None:

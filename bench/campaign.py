@@ -26,7 +26,8 @@ from sqlalchemy import func, insert, select
 from models import Follower, OutboxMessage
 from models.base import utcnow
 from models.campaign_control import run_now
-from models.campaign_plan import Limits, plan_run
+from models.campaign_plan import plan_run
+from models.campaign_preview import Limits
 from models.campaign_runs import CampaignRecipient, CampaignRun, start_run
 from models.campaigns import approve, create
 from models.database import make_engine, make_session_factory, serialised

@@ -20,7 +20,8 @@ from bot.config import Settings
 from bot.wechat.api import connect
 from models.base import utcnow
 from models.campaign_control import finish_runs, fire_due, runs_to_plan
-from models.campaign_plan import Limits, plan_run
+from models.campaign_plan import KIND, plan_run
+from models.campaign_preview import Limits
 from models.campaign_runs import CampaignRun
 from models.campaigns import Campaign
 from models.database import serialised
@@ -38,6 +39,8 @@ def limits(settings: Settings) -> Limits:
         mass_batch_size=cs.mass_batch_size,
         notice_deadline_hours=cs.notice_deadline_hours,
         window_hours=settings.outbox.custom_window_hours,
+        template=settings.wechat.account_type == "service" and KIND in settings.outbox.templates,
+        subscribe_template=settings.outbox.subscribe_templates.get(KIND),
     )
 
 

@@ -20,15 +20,14 @@ Refusals
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import audience
+from models.campaign_preview import Limits, mass_this_month, preview
 from models.campaign_runs import (
     PLANNING,
     REFUSED,
@@ -44,127 +43,11 @@ from models.follower import Follower
 from models.outbox import MASS as MASS_ROW
 from models.outbox import NOTICE as NOTICE_ROW
 from models.outbox import PENDING, OutboxMessage
-from models.windows import SHANGHAI
+from models.subscription import ACCEPT, SubscribeConsent
 from models.wishes import ReminderWish
 
 KIND = "campaign"  # the outbox kind: [outbox] templates and deadlines are keyed by it
-
-
-@dataclass(frozen=True)
-class Limits:
-    """The account's quotas and the planner's sizes (from ``[campaigns]``)."""
-
-    account_type: str = "service"
-    mass_per_follower_per_month: int = 4
-    mass_sends_per_day: int = 1
-    plan_batch_size: int = 1000
-    mass_batch_size: int = 10_000
-    notice_deadline_hours: float = 72.0
-    window_hours: int = 48
-
-
-@dataclass
-class Plan:
-    """What a run would do now: the preview, and the planner's first check."""
-
-    audience: int = 0
-    mass: int = 0
-    over_quota: int = 0  # would get a notice because of the monthly mass quota
-    notice_window: int = 0  # notices inside the 48-hour window (customer service)
-    notice_other: int = 0  # notices outside it: subscription, template, or held
-    mass_calls: int = 0
-    refusal: str | None = None
-    sample: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        """The channel plan in staff's words."""
-        out = [f"受众：{self.audience} 人"]
-        if self.mass_calls:
-            out.append(f"群发：{self.mass} 人，分 {self.mass_calls} 次调用（每次最多1万人）")
-        if self.over_quota:
-            out.append(f"其中 {self.over_quota} 人本月已收满群发条数，改为逐人通知")
-        if self.notice_window or self.notice_other:
-            out.append(
-                f"逐人通知：{self.notice_window} 人在48小时互动窗口内（客服消息），"
-                f"{self.notice_other} 人在窗口外"
-                "（订阅通知或模板消息，没有授权的等其下次发消息时送达）"
-            )
-        if self.refusal:
-            out.append(f"不能发送：{self.refusal}")
-        return out
-
-
-def month_start(now: dt.datetime) -> dt.datetime:
-    local = now.astimezone(SHANGHAI)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
-
-
-def day_start(now: dt.datetime) -> dt.datetime:
-    local = now.astimezone(SHANGHAI)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
-
-
-def _mass_this_month(now: dt.datetime):
-    """Followers' mass messages this month (Beijing calendar), as a grouped subquery."""
-    return (
-        select(CampaignRecipient.follower_id, func.count().label("n"))
-        .where(CampaignRecipient.channel == MASS, CampaignRecipient.created_at >= month_start(now))
-        .group_by(CampaignRecipient.follower_id)
-    )
-
-
-def mass_calls_today(session: Session, now: dt.datetime) -> int:
-    query = select(func.coalesce(func.sum(CampaignRun.mass_calls), 0)).where(
-        CampaignRun.started_at >= day_start(now)
-    )
-    return session.scalar(query) or 0
-
-
-def preview(session: Session, campaign: Campaign, limits: Limits, now: dt.datetime) -> Plan:
-    """Counts, a masked sample and the channel plan, read without writing anything."""
-    rule = campaign.audience
-    where = audience.conditions(rule, now)
-    plan = Plan(audience=audience.count(session, rule, now))
-    plan.sample = [audience.mask_openid(r.openid) for r in audience.page(session, rule, now, 0, 5)]
-    in_window = Follower.last_interaction_at >= now - dt.timedelta(hours=limits.window_hours)
-    if campaign.channel == MASS:
-        if limits.account_type == "service":
-            used = _mass_this_month(now).subquery()
-            over = (
-                select(func.count())
-                .select_from(Follower)
-                .join(used, used.c.follower_id == Follower.id)
-                .where(*where, used.c.n >= limits.mass_per_follower_per_month)
-            )
-            plan.over_quota = session.scalar(over) or 0
-        plan.mass = plan.audience - plan.over_quota
-        plan.mass_calls = math.ceil(plan.mass / limits.mass_batch_size) if plan.mass >= 2 else 0
-        if plan.mass == 1:  # a mass call needs two openids: the one left gets a notice
-            plan.mass, plan.over_quota = 0, plan.over_quota + 1
-        notices = plan.audience - plan.mass
-        if notices:
-            window = select(func.count()).select_from(Follower).where(*where, in_window)
-            plan.notice_window = min(notices, session.scalar(window) or 0)
-            plan.notice_other = notices - plan.notice_window
-    else:
-        window = select(func.count()).select_from(Follower).where(*where, in_window)
-        plan.notice_window = session.scalar(window) or 0
-        plan.notice_other = plan.audience - plan.notice_window
-    plan.refusal = refusal(session, plan, limits, now)
-    return plan
-
-
-def refusal(session: Session, plan: Plan, limits: Limits, now: dt.datetime) -> str | None:
-    if plan.audience == 0:
-        return "受众为0人：没有符合条件、仍关注且未退订的职工。"
-    if limits.account_type == "subscription" and plan.mass_calls:
-        left = max(0, limits.mass_sends_per_day - mass_calls_today(session, now))
-        if plan.mass_calls > left:
-            return (
-                f"订阅号每天只能群发{limits.mass_sends_per_day}次，今天还剩{left}次，"
-                f"这次需要{plan.mass_calls}次。请改到明天，或缩小受众。"
-            )
-    return None
+UNREACHABLE = "none"  # a recipient's channel when nothing could carry it
 
 
 def begin(session: Session, run: CampaignRun, campaign: Campaign, limits: Limits, now) -> bool:
@@ -193,7 +76,7 @@ def plan_page(
     used: dict[int, int] = {}
     if campaign.channel == MASS and limits.account_type == "service":
         ids = [r.id for r in page]
-        sub = _mass_this_month(now).where(CampaignRecipient.follower_id.in_(ids))
+        sub = mass_this_month(now).where(CampaignRecipient.follower_id.in_(ids))
         used = dict(session.execute(sub).all())
     mass, notices = [], []
     for recipient in page:
@@ -204,7 +87,13 @@ def plan_page(
             mass.append(recipient)
         else:
             notices.append(recipient)
-    _queue_notices(session, run, campaign, notices, limits, now)
+    reachable = _reachable(session, notices, limits, now)
+    _queue_notices(session, run, campaign, [r for r in notices if r.id in reachable], limits, now)
+    _insert(
+        session,
+        CampaignRecipient,
+        [_member(run, r.id, UNREACHABLE, None, now) for r in notices if r.id not in reachable],
+    )
     members: list[dict] = []
     for recipient in mass:
         members.append(_member(run, recipient.id, MASS, run.batch_no, now))
@@ -225,6 +114,27 @@ def plan_page(
         )
     run.cursor = page[-1].id
     return len(page)
+
+
+def _reachable(session: Session, recipients: list, limits: Limits, now) -> set[int]:
+    """Which of ``recipients`` a notice can reach now: inside the 48-hour window, or by a
+    template message, or by a subscription notice they accepted."""
+    if limits.template:
+        return {r.id for r in recipients}
+    since = now - dt.timedelta(hours=limits.window_hours)
+    found = {r.id for r in recipients if r.last_interaction_at and r.last_interaction_at >= since}
+    rest = [r.id for r in recipients if r.id not in found]
+    if limits.subscribe_template and rest:
+        found |= set(
+            session.scalars(
+                select(SubscribeConsent.follower_id).where(
+                    SubscribeConsent.follower_id.in_(rest),
+                    SubscribeConsent.template_id == limits.subscribe_template,
+                    SubscribeConsent.status == ACCEPT,
+                )
+            )
+        )
+    return found
 
 
 def _member(run: CampaignRun, follower_id: int, channel: str, batch, now) -> dict:

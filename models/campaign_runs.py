@@ -205,10 +205,11 @@ def drop_rows(session: Session, run_id: int, reason: str) -> int:
 
 
 def tally(session: Session, run_id: int) -> dict[str, int]:
-    """Recipients by outcome: queued, sent, held (for their next message), failed.
+    """Recipients by outcome: queued, sent, held (for their next message), failed, and
+    unreachable (no channel could carry a campaign to them, so nothing was queued).
 
     A mass call's recipients share its outcome: WeChat reports a whole call at once."""
-    counts = dict.fromkeys(("queued", "sent", "held", "failed"), 0)
+    counts = dict.fromkeys(("queued", "sent", "held", "failed", "unreachable"), 0)
     word = {PENDING: "queued", SENDING: "queued", SENT: "sent", HELD: "held"}
     rows = session.execute(
         select(OutboxMessage.idempotency_key, OutboxMessage.status).where(*_rows_of(run_id))
@@ -219,6 +220,11 @@ def tally(session: Session, run_id: int) -> dict[str, int]:
             .where(CampaignRecipient.run_id == run_id, CampaignRecipient.channel == "mass")
             .group_by(CampaignRecipient.batch)
         ).all()
+    )
+    counts["unreachable"] = session.scalar(
+        select(func.count()).where(
+            CampaignRecipient.run_id == run_id, CampaignRecipient.channel == "none"
+        )
     )
     for key, status in rows:
         bucket = word.get(status, "failed") if status not in (FAILED, DEAD) else "failed"

@@ -21,7 +21,7 @@ from models import campaigns as c
 from models.audience import RULE_WORDS, describe
 from models.audit import audit_trail
 from models.base import utcnow
-from models.campaign_plan import preview
+from models.campaign_preview import preview
 from models.campaign_runs import failures, runs_of, tally, wechat_figures
 from models.campaign_schedule import ScheduleError, upcoming
 from models.database import serialised

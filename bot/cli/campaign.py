@@ -19,7 +19,7 @@ from bot.config import load_settings
 from models import campaign_control as control
 from models.audience import describe
 from models.base import utcnow
-from models.campaign_plan import preview
+from models.campaign_preview import preview
 from models.campaign_runs import failures, runs_of, tally, wechat_figures
 from models.campaigns import CHANNEL_WORDS, CampaignError, campaigns, find_campaign
 from models.campaigns import approve as approve_campaign
@@ -161,7 +161,8 @@ def status(config_path: str | None, name: str) -> None:
             counts, wechat = tally(session, r.id), wechat_figures(session, r.id)
             click.echo(
                 f"run {r.id} {_local(r.due_at)} {r.status_word}：排队 {counts['queued']}，"
-                f"已发 {counts['sent']}，待下次互动 {counts['held']}，失败 {counts['failed']}"
+                f"已发 {counts['sent']}，待下次互动 {counts['held']}，失败 {counts['failed']}，"
+                f"无可用渠道未发 {counts['unreachable']}"
                 + (f"；原因：{r.reason}" if r.reason else "")
             )
             if wechat["reports"]:

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.campaign_runner import limits, plan, quiet_hours
-from models import AidApplication, CompetitionEntry, Follower, OutboxMessage, ReminderWish
+from models import AidApplication, CompetitionEntry, OutboxMessage, ReminderWish
 from models.audience import set_opt_out
 from models.campaign_control import run_now
-from models.campaign_plan import preview
+from models.campaign_preview import preview
 from models.campaign_runs import REFUSED, SENDING_RUN, CampaignRun, tally
 from models.campaigns import find_campaign
+from models.subscription import record_choice
 from tests.campaign_support import MORNING, add_followers, approved_campaign
 
 
@@ -56,7 +57,13 @@ class TestMass:
         everyone = [o for r in rows for o in r.payload["openids"]]
         assert sorted(everyone) == [f"o_fan_{n:05d}" for n in range(23)]
         assert db.get(CampaignRun, run_id).status == SENDING_RUN
-        assert tally(db, run_id) == {"queued": 23, "sent": 0, "held": 0, "failed": 0}
+        assert tally(db, run_id) == {
+            "queued": 23,
+            "sent": 0,
+            "held": 0,
+            "failed": 0,
+            "unreachable": 0,
+        }
 
     def test_planning_again_after_a_crash_queues_nobody_twice(self, small_batches, db):
         add_followers(db, 23)
@@ -71,7 +78,8 @@ class TestMass:
         assert [len(r.payload["openids"]) for r in outbox(db)] == [10, 10, 3]
 
     def test_followers_who_had_four_mass_messages_this_month_get_a_notice(self, small_batches, db):
-        fans = add_followers(db, 5)
+        # They wrote in an hour before: inside the 48-hour window, a notice can reach them.
+        fans = add_followers(db, 5, last_interaction_at=MORNING - dt.timedelta(hours=1))
         approved_campaign(db)
         db.commit()
         for hour in range(4):
@@ -159,11 +167,35 @@ class TestAudience:
         campaign = approved_campaign(db, channel="notice")
         db.commit()
         shown = preview(db, campaign, limits(app.extensions["unionbot"].settings), MORNING)
-        assert (shown.audience, shown.notice_window, shown.notice_other) == (6, 1, 5)
+        assert (shown.audience, shown.notice_window, shown.notice_other) == (6, 1, 0)
+        assert shown.unreachable == 5
         assert shown.sample[0] == "o_fa****0000"
         assert shown.refusal is None
-        assert db.scalar(select(Follower.id).limit(1))  # nothing was written or removed
-        assert outbox(db) == []
+        assert outbox(db) == []  # a preview writes nothing
+
+    def test_notices_go_only_where_a_channel_can_carry_them(self, make_app, db):
+        """In the 48-hour window, or with a subscription notice accepted; never held for
+        a worker's next message, which might come weeks later."""
+        app = make_app(outbox={"subscribe_templates": {"campaign": "SUB_NOTICE"}})
+        fans = add_followers(db, 4)
+        fans[0].last_interaction_at = MORNING - dt.timedelta(hours=3)
+        record_choice(db, fans[1].id, "SUB_NOTICE", "accept", None, MORNING)
+        record_choice(db, fans[2].id, "SUB_NOTICE", "reject", None, MORNING)
+        approved_campaign(db, channel="notice")
+        db.commit()
+        run_id = start(app, "test_jobs")
+        assert sorted(r.recipient for r in outbox(db)) == [fans[0].openid, fans[1].openid]
+        assert tally(db, run_id)["unreachable"] == 2
+
+    def test_a_campaign_template_reaches_everyone_on_a_service_account(self, make_app, db):
+        app = make_app(outbox={"templates": {"campaign": "TPL_NOTICE"}})
+        add_followers(db, 3)
+        campaign = approved_campaign(db, channel="notice")
+        db.commit()
+        shown = preview(db, campaign, limits(app.extensions["unionbot"].settings), MORNING)
+        assert (shown.notice_other, shown.unreachable) == (3, 0)
+        start(app, "test_jobs")
+        assert len(outbox(db)) == 3
 
 
 def application(fan, n: int, season: int) -> AidApplication:

@@ -47,7 +47,13 @@ def test_a_run_reaches_every_follower_once_in_batches(make_app, fake, db):
     db.commit()
     db.expire_all()
     assert db.get(CampaignRun, run_id).status == DONE_RUN
-    assert tally(db, run_id) == {"queued": 0, "sent": 23, "held": 0, "failed": 0}
+    assert tally(db, run_id) == {
+        "queued": 0,
+        "sent": 23,
+        "held": 0,
+        "failed": 0,
+        "unreachable": 0,
+    }
     assert find_campaign(db, "test_jobs").status == APPROVED  # never scheduled: can run again
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import TimeoutError as BudgetExceeded
 
 from flask import Blueprint, Response, current_app, request
@@ -48,6 +49,27 @@ def _read_body(limit: int) -> bytes:
     return body
 
 
+def waited_seconds(header: str | None, now: float) -> float:
+    """How long the request waited before we saw it, from the proxy's ``X-Request-Start``.
+
+    WeChat's 5 seconds run from when it sent the request, and most of a slow answer
+    under load is time spent queued (in the proxy, in the listen backlog, in the
+    server's queue), which a server worker cannot see. nginx writes ``t=<sec.frac>``
+    (``t=${msec}``), Apache ``t=<microseconds>`` (``%t``), some ``t=<milliseconds>``;
+    the magnitude tells them apart. A missing or malformed header, or a clock ahead
+    of ours, counts as no wait.
+    """
+    try:
+        stamp = float((header or "").strip().removeprefix("t="))
+    except ValueError:
+        return 0.0
+    if stamp > 1e14:
+        stamp /= 1e6
+    elif stamp > 1e11:
+        stamp /= 1e3
+    return max(0.0, now - stamp)
+
+
 @bp.get("/wechat")
 def verify_url() -> Response:
     """WeChat's URL check: echo ``echostr`` back if the signature is ours."""
@@ -68,7 +90,13 @@ def deliver() -> Response:
         raise Rejected(400, "empty body")
     callback = read_callback(settings.wechat, args, body)
     inbound = to_inbound(callback)
+    budget = settings.outbox.reply_budget_seconds
+    budget -= waited_seconds(request.headers.get("X-Request-Start"), time.time())
     handoff = Handoff()
+    if budget <= 0:
+        # Already too late for a passive reply: the reply is built as usual and
+        # follows through the outbox; "success" now stops WeChat's retries.
+        handoff.abandon()
     work = unionbot.executor.submit(
         receive,
         unionbot.session_factory,
@@ -79,8 +107,11 @@ def deliver() -> Response:
         handlers.handle,
         handoff,
     )
+    if budget <= 0:
+        log.warning("%s waited past the reply budget; the reply will follow", inbound.openid)
+        return _plain("success")
     try:
-        replies = work.result(timeout=settings.outbox.reply_budget_seconds)
+        replies = work.result(timeout=budget)
     except BudgetExceeded:
         if handoff.abandon():
             # WeChat gives up at 5 s; "success" stops its retries, and the reply

@@ -8,8 +8,9 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import Base, created_at
+from models.base import Base, created_at, utcnow
 from models.orgs import COUNTY_CODE
+from models.staff_sessions import revoke_sessions
 
 # Long enough that guessing online is hopeless behind the lockout; no composition rules,
 # which push people to predictable patterns (NIST SP 800-63B).
@@ -62,7 +63,8 @@ def upsert_staff(
     role: str = "admin",
     org_code: str = COUNTY_CODE,
 ) -> StaffUser:
-    """Create the account or reset its password; used by the CLI and the demo seed."""
+    """Create the account or reset its password (ending its sessions, as any password change
+    does); used by the CLI and the demo seed."""
     user = find_staff(session, username)
     if user is None:
         user = StaffUser(username=username, display_name=display_name, role=role)
@@ -73,4 +75,6 @@ def upsert_staff(
     user.active = True
     user.failed_logins, user.locked_until = 0, None
     user.set_password(password)
+    if user.id is not None:
+        revoke_sessions(session, user.id, utcnow())
     return user

@@ -13,12 +13,15 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, created_at
-from models.staff import StaffUser
+
+if TYPE_CHECKING:  # models.staff ends sessions when a password is set, so it imports us
+    from models.staff import StaffUser
 
 # A request refreshes "last seen" at most this often: one write a minute per user, not
 # one per page, while the idle timeout stays accurate to the minute.

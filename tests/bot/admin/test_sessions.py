@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from models import StaffSession
+from models.staff import upsert_staff
 from tests.bot.admin.access_support import Clock, add_staff, change_password, use_clock
 from tests.helpers import PASSWORD, csrf_token, login
 
@@ -110,3 +111,9 @@ def test_the_cookie_is_http_only_and_same_site_lax_and_secure_behind_tls(make_ap
         header = response.headers["Set-Cookie"]
         assert "HttpOnly" in header and "SameSite=Lax" in header
         assert ("Secure" in header) is secure
+
+
+def test_a_password_reset_from_the_command_line_ends_the_accounts_sessions(app, signed_in):
+    with app.extensions["unionbot"].session_factory.begin() as session:
+        upsert_staff(session, "wang", "reset-by-the-cli", "王科长", role="reviewer")  # add-staff
+    assert signed_in.get(PROBE).status_code == 302

@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "password_changed": "修改密码",
     "password_reset": "重置密码",
     "staff_created": "新建账号",
+    "staff_changed": "修改角色或工会",
     "staff_disabled": "停用账号",
     "staff_enabled": "启用账号",
     "sessions_revoked": "强制退出登录",

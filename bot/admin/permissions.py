@@ -154,6 +154,8 @@ ENDPOINTS: dict[tuple[str, str], Permission] = {
     ("admin.staff_list", "GET"): P.STAFF_MANAGE,
     ("admin.staff_new", "GET"): P.STAFF_MANAGE,
     ("admin.staff_new", "POST"): P.STAFF_MANAGE,
+    ("admin.staff_edit", "GET"): P.STAFF_MANAGE,
+    ("admin.staff_edit", "POST"): P.STAFF_MANAGE,
     ("admin.staff_reset", "POST"): P.STAFF_MANAGE,
     ("admin.staff_active", "POST"): P.STAFF_MANAGE,
     ("admin.staff_revoke", "POST"): P.STAFF_MANAGE,

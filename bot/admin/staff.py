@@ -32,7 +32,21 @@ TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 TEMPORARY_LENGTH = max(MIN_PASSWORD_LENGTH, 12)
 
 
-class NewStaffForm(FlaskForm):
+class AccountForm(FlaskForm):
+    """What an account may do and for which organisation."""
+
+    role = SelectField("角色", choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES])
+    org_code = SelectField("所属工会", validate_choice=True)
+
+    def __init__(self, session: Session, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.org_code.choices = [
+            SelectChoice(org.code, f"{org.name}（{org.level_label}）") for org in all_orgs(session)
+        ]
+        self._session = session
+
+
+class NewStaffForm(AccountForm):
     username = StringField(
         "用户名（登录用，字母、数字、点、横线或下划线）",
         validators=[
@@ -45,15 +59,6 @@ class NewStaffForm(FlaskForm):
     display_name = StringField(
         "姓名", validators=[DataRequired("请输入姓名"), Length(max=64, message="姓名太长")]
     )
-    role = SelectField("角色", choices=[SelectChoice(role, ROLE_LABELS[role]) for role in ROLES])
-    org_code = SelectField("所属工会", validate_choice=True)
-
-    def __init__(self, session: Session, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.org_code.choices = [
-            SelectChoice(org.code, f"{org.name}（{org.level_label}）") for org in all_orgs(session)
-        ]
-        self._session = session
 
     def validate_username(self, field) -> None:
         if find_staff(self._session, field.data.strip()) is not None:
@@ -121,6 +126,35 @@ def staff_new():
         return render_template(
             "admin/staff_password.html", user=user, password=password, created=True
         )
+
+
+def _may_change(user: StaffUser, form: AccountForm) -> bool:
+    # An admin who demoted themselves could lock the county out of its own accounts page.
+    if user.id == current_user.user_id and form.role.data != user.role:
+        form.role.errors.append("不能修改自己的角色，请由另一位管理员修改。")
+        return False
+    return True
+
+
+@bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
+def staff_edit(staff_id: int):
+    """Change an account's role or organisation; it applies from the account's next request."""
+    with runtime().session_factory.begin() as session:
+        user = _account(session, staff_id)
+        form = AccountForm(session, obj=user)
+        if form.validate_on_submit() and _may_change(user, form):
+            changes = [
+                f"{name} {getattr(user, name)}→{getattr(form, name).data}"
+                for name in ("role", "org_code")
+                if getattr(user, name) != getattr(form, name).data
+            ]
+            form.populate_obj(user)
+            if changes:
+                audit(session, staff_actor(), "staff_changed", _subject(user), "; ".join(changes))
+            flash(f"已保存 {user.username} 的角色和所属工会。" if changes else "没有修改。")
+            return redirect(url_for("admin.staff_list"))
+        status = 400 if form.is_submitted() else 200
+        return render_template("admin/staff_edit.html", form=form, user=user), status
 
 
 @bp.post("/staff/<int:staff_id>/reset")

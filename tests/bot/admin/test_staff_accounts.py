@@ -142,3 +142,24 @@ def test_a_change_without_the_pages_csrf_token_is_refused(app, db):
     signed_in_as(app, "wang", "reviewer")
     assert admin.post(f"/admin/staff/{staff_id(db, 'wang')}/reset").status_code == 400
     assert login(app.test_client(), username="wang", password=PASSWORD).status_code == 302
+
+
+def test_an_admin_changes_a_role_and_organisation_effective_at_once(app, db):
+    admin = signed_in_as(app, "boss", "admin")
+    wang = signed_in_as(app, "wang", "reviewer")
+    assert wang.get("/admin/applications").status_code == 200
+    path = f"/admin/staff/{staff_id(db, 'wang')}/edit"
+    assert "审核员" in admin.get(path).get_data(as_text=True)
+    response = post(admin, path, role="operator", org_code="hede")
+    assert response.status_code == 302
+    assert wang.get("/admin/applications").status_code == 403  # operators do not review aid
+    assert "合德镇总工会" in admin.get("/admin/staff").get_data(as_text=True)
+    assert audited(db) == [("staff_changed", "staff:wang")]
+
+
+def test_an_admin_cannot_change_their_own_role(app, db):
+    admin = signed_in_as(app, "boss", "admin")
+    path = f"/admin/staff/{staff_id(db, 'boss')}/edit"
+    response = post(admin, path, role="viewer", org_code="sheyang")
+    assert response.status_code == 400 and "不能修改自己的角色" in response.get_data(as_text=True)
+    assert admin.get("/admin/staff").status_code == 200

@@ -136,6 +136,14 @@ def apply(worker: Worker, code: str, photos: int = 1, answers: list[str] | None 
     return worker.say("确认")
 
 
+def hardship_naming(union: str, n: int) -> list[str]:
+    """困难职工帮扶 answered by worker ``n`` (``valid_id(n)``), naming ``union`` as 所在工会."""
+    mine = common(valid_id(n))
+    answers = [*mine, *SCRIPTS["hardship"][len(mine) :]]
+    answers[answers.index("开发区工会")] = union
+    return answers
+
+
 def sign_up(worker: Worker, id_number: str, employer: str = "风电装备公司", name: str = "王秀梅"):
     """From 竞赛 to the confirmation, in the (single) open trade contest."""
     worker.say("竞赛")

@@ -121,9 +121,18 @@ GRANTS: dict[str, frozenset[Permission]] = {
 
 # What the whole county shares (the catalogue, campaigns to every follower, settings): only
 # staff of the county federation change it, whatever their role; a town's operator runs
-# its own workers' sign-ups, not the county's contests.
+# its own workers' sign-ups, not the county's contests. Staff accounts and the audit log
+# span every organisation (the pages are not scoped), so they are the county's too.
 COUNTY_ONLY = frozenset(
-    {P.PROGRAMMES_EDIT, P.COMPETITIONS_EDIT, P.CAMPAIGNS_EDIT, P.BENEFITS_EDIT, P.SETTINGS}
+    {
+        P.PROGRAMMES_EDIT,
+        P.COMPETITIONS_EDIT,
+        P.CAMPAIGNS_EDIT,
+        P.BENEFITS_EDIT,
+        P.SETTINGS,
+        P.STAFF_MANAGE,
+        P.AUDIT_READ,
+    }
 )
 
 # (endpoint, method) → the permission it needs. Keep one line per route and method.

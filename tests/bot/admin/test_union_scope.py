@@ -23,11 +23,10 @@ from models import (
 from tests.bot.admin.access_support import signed_in_as
 from tests.helpers import (
     REFERENCE,
-    SCRIPTS,
     Worker,
     apply,
-    common,
     csrf_token,
+    hardship_naming,
     open_all_windows,
     sign_up,
     valid_id,
@@ -42,21 +41,13 @@ UNIONS = {
 }
 
 
-def answers_naming(union: str, n: int) -> list[str]:
-    """困难职工帮扶 answered by worker ``n`` (their own ID number), naming ``union``."""
-    mine = common(valid_id(n))
-    script = [*mine, *SCRIPTS["hardship"][len(mine) :]]
-    script[script.index("开发区工会")] = union
-    return script
-
-
 @pytest.fixture
 def applied(wechat, db) -> dict[str, str]:
     """One application per worker of ``UNIONS``: their references by worker."""
     open_all_windows(db)
     references = {}
     for n, (who, union) in enumerate(UNIONS.items()):
-        reply = apply(Worker(wechat, f"o_{who}"), "hardship", answers=answers_naming(union, n))
+        reply = apply(Worker(wechat, f"o_{who}"), "hardship", answers=hardship_naming(union, n))
         references[who] = REFERENCE.search(reply).group(0)
     return references
 

@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import audience
+from models.base import UTCDateTime
 from models.campaign_preview import Limits, mass_this_month, preview
 from models.campaign_runs import (
     PLANNING,
@@ -89,20 +90,18 @@ def plan_page(
             notices.append(recipient)
     reachable = _reachable(session, notices, limits, now)
     _queue_notices(session, run, campaign, [r for r in notices if r.id in reachable], limits, now)
-    _insert(
-        session,
-        CampaignRecipient,
-        [_member(run, r.id, UNREACHABLE, None, now) for r in notices if r.id not in reachable],
+    _add_recipients(
+        session, run, [r.id for r in notices if r.id not in reachable], UNREACHABLE, now
     )
-    members: list[dict] = []
+    members: list[int] = []
     for recipient in mass:
-        members.append(_member(run, recipient.id, MASS, run.batch_no, now))
+        members.append(recipient.id)
         run.batch_fill += 1
         if run.batch_fill >= limits.mass_batch_size:
-            _insert(session, CampaignRecipient, members)
+            _add_recipients(session, run, members, MASS, now)
             members = []
             _finish_mass_batch(session, run, campaign, limits, now, last=False)
-    _insert(session, CampaignRecipient, members)
+    _add_recipients(session, run, members, MASS, now)
     if campaign.audience.get("rule") == "wishes":
         session.execute(
             update(ReminderWish)
@@ -137,23 +136,36 @@ def _reachable(session: Session, recipients: list, limits: Limits, now) -> set[i
     return found
 
 
-def _member(run: CampaignRun, follower_id: int, channel: str, batch, now) -> dict:
-    return {
-        "run_id": run.id,
-        "follower_id": follower_id,
-        "channel": channel,
-        "batch": batch,
-        "created_at": now,
-    }
+def _add_recipients(session: Session, run: CampaignRun, ids: list[int], channel: str, now) -> None:
+    """Record ``ids`` as recipients by ``channel`` (a mass one in the batch being filled).
+
+    One INSERT … SELECT per call, the ids as one expanding IN: executemany made a round
+    trip per row on PostgreSQL, most of a 100,000-follower run's planning time."""
+    if not ids:
+        return
+    batch = run.batch_no if channel == MASS else None
+    columns = select(
+        literal(run.id),
+        Follower.id,
+        literal(channel),
+        literal(batch, Integer),
+        literal(now, UTCDateTime),
+    ).where(Follower.id.in_(ids))
+    names = ["run_id", "follower_id", "channel", "batch", "created_at"]
+    statement = _dialect_insert(session)(CampaignRecipient).from_select(names, columns)
+    session.execute(statement.on_conflict_do_nothing())
+
+
+def _dialect_insert(session: Session):
+    """INSERT with ON CONFLICT DO NOTHING: a row planned before a crash is skipped."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _insert(session: Session, model, rows: list[dict], conflict: list[str] | None = None) -> None:
     """Many rows in one statement; a row planned before a crash is skipped, not doubled."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).on_conflict_do_nothing(index_elements=conflict)
+    statement = _dialect_insert(session)(model).on_conflict_do_nothing(index_elements=conflict)
     session.execute(statement, rows)
 
 
@@ -180,11 +192,7 @@ def _queue_notices(session, run, campaign, recipients, limits: Limits, now) -> N
     if not recipients:
         return
     payload = {"text": campaign.content}
-    _insert(
-        session,
-        CampaignRecipient,
-        [_member(run, r.id, "notice", None, now) for r in recipients],
-    )
+    _add_recipients(session, run, [r.id for r in recipients], "notice", now)
     rows = [
         _outbox_row(
             notice_key(run.id, r.id),

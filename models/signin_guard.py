@@ -12,14 +12,14 @@ import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import String
+from sqlalchemy import String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.audit import audit
 from models.base import Base
-from models.staff import StaffUser, find_staff
+from models.staff import StaffUser
 
 
 class Outcome(StrEnum):
@@ -64,14 +64,14 @@ def _dummy_hash() -> str:
 
 
 def _address_row(session: Session, address: str, now: dt.datetime, window) -> AddressFailures:
-    row = session.get(AddressFailures, address)
+    row = session.get(AddressFailures, address, with_for_update=True)
     if row is None:
         try:
             with session.begin_nested():
                 row = AddressFailures(address=address, failures=0, window_started_at=now)
                 session.add(row)
         except IntegrityError:  # another worker counted this address's first failure
-            row = session.get(AddressFailures, address)
+            row = session.get(AddressFailures, address, with_for_update=True)
     if now - row.window_started_at > window:
         row.failures, row.window_started_at = 0, now
     return row
@@ -88,7 +88,11 @@ def check_sign_in(
     """Check one sign-in attempt, count failures, lock, and audit the outcome."""
     address = address[:64]
     source = _address_row(session, address, now, policy.address_window)
-    user = find_staff(session, username)
+    # Locked, so that parallel attempts cannot each read the same failure count and slip
+    # past the lockout (PostgreSQL; on SQLite the caller holds the write lock).
+    user = session.scalars(
+        select(StaffUser).where(StaffUser.username == username).with_for_update()
+    ).one_or_none()
     subject = f"staff:{user.username}" if user is not None else "staff:(unknown)"
     if source.failures >= policy.address_max_failures:
         audit(session, "anonymous", Outcome.THROTTLED, subject, address, now=now)

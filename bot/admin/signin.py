@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 from bot.admin.common import bp, runtime, staff_actor
 from models.audit import audit
 from models.base import utcnow
+from models.database import serialised
 from models.signin_guard import GuardPolicy, Outcome, check_sign_in
 from models.staff import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, StaffUser
 from models.staff_sessions import (
@@ -126,7 +127,9 @@ def client_address() -> str:
 
 def load_staff(token: str) -> Staff | None:
     """The staff member behind a live session token, or None (signed out, expired, disabled)."""
-    with runtime().session_factory.begin() as session:
+    # It may write (last seen, expiry): take SQLite's write lock up front, as a read that
+    # later writes fails there if another request wrote in between.
+    with serialised(runtime().session_factory) as session, session.begin():
         row = live_session(session, token, clock(), session_limits())
         user = session.get(StaffUser, row.staff_id) if row is not None else None
         return Staff(user, token) if user is not None and user.active else None
@@ -159,7 +162,7 @@ def login():
             "admin/login.html", form=form
         ), 200 if request.method == "GET" else 401
     settings, now = runtime().settings.admin, clock()
-    with runtime().session_factory.begin() as session:
+    with serialised(runtime().session_factory) as session, session.begin():
         attempt = check_sign_in(
             session,
             form.username.data.strip(),
@@ -193,7 +196,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    with runtime().session_factory.begin() as session:
+    with serialised(runtime().session_factory) as session, session.begin():
         revoke_token(session, current_user.id, clock())
         audit(session, staff_actor(), "logout", staff_actor(), now=clock())
     logout_user()
@@ -206,7 +209,7 @@ def change_password():
     """Set one's own password; every other session of the account ends."""
     form = PasswordForm()
     if form.validate_on_submit():
-        with runtime().session_factory.begin() as session:
+        with serialised(runtime().session_factory) as session, session.begin():
             user = session.get(StaffUser, current_user.user_id)
             if check_password_hash(user.password_hash, form.current.data):
                 user.set_password(form.new.data)

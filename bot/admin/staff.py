@@ -23,6 +23,7 @@ from bot.admin.common import bp, runtime, staff_actor
 from bot.admin.permissions import ROLE_LABELS, ROLES
 from bot.admin.signin import clock
 from models.audit import audit
+from models.database import serialised
 from models.orgs import all_orgs
 from models.staff import MIN_PASSWORD_LENGTH, StaffUser, find_staff
 from models.staff_sessions import revoke_sessions
@@ -101,7 +102,7 @@ def staff_list():
 
 @bp.route("/staff/new", methods=["GET", "POST"])
 def staff_new():
-    with runtime().session_factory.begin() as session:
+    with serialised(runtime().session_factory) as session, session.begin():
         form = NewStaffForm(session)
         if not form.validate_on_submit():
             return render_template(
@@ -139,7 +140,7 @@ def _may_change(user: StaffUser, form: AccountForm) -> bool:
 @bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
 def staff_edit(staff_id: int):
     """Change an account's role or organisation; it applies from the account's next request."""
-    with runtime().session_factory.begin() as session:
+    with serialised(runtime().session_factory) as session, session.begin():
         user = _account(session, staff_id)
         form = AccountForm(session, obj=user)
         if form.validate_on_submit() and _may_change(user, form):
@@ -160,7 +161,7 @@ def staff_edit(staff_id: int):
 @bp.post("/staff/<int:staff_id>/reset")
 def staff_reset(staff_id: int):
     """A new temporary password; the account's sessions end and its lockout is lifted."""
-    with runtime().session_factory.begin() as session:
+    with serialised(runtime().session_factory) as session, session.begin():
         user = _account(session, staff_id)
         password = _issue_temporary(user)
         now = clock()
@@ -174,7 +175,7 @@ def staff_reset(staff_id: int):
 @bp.post("/staff/<int:staff_id>/active")
 def staff_active(staff_id: int):
     """Disable an account (its sessions end at once) or enable it again."""
-    with runtime().session_factory.begin() as session:
+    with serialised(runtime().session_factory) as session, session.begin():
         user = _account(session, staff_id)
         if user.id == current_user.user_id:
             flash("不能停用自己的账号。")
@@ -193,7 +194,7 @@ def staff_active(staff_id: int):
 @bp.post("/staff/<int:staff_id>/sessions")
 def staff_revoke(staff_id: int):
     """Sign an account out everywhere (a lost phone, a shared computer)."""
-    with runtime().session_factory.begin() as session:
+    with serialised(runtime().session_factory) as session, session.begin():
         user = _account(session, staff_id)
         now = clock()
         ended = revoke_sessions(session, user.id, now)

@@ -7,6 +7,7 @@ from flask_login import login_required
 
 from bot.admin.common import bp, runtime, staff_actor, staff_scope
 from models.audit import audit
+from models.database import serialised
 from models.delivery import transcript
 from models.follower import Follower, follower_within
 
@@ -14,7 +15,7 @@ from models.follower import Follower, follower_within
 @bp.get("/followers/<int:follower_id>")
 @login_required
 def follower_transcript(follower_id: int):
-    with runtime().session_factory.begin() as session:
+    with serialised(runtime().session_factory) as session, session.begin():
         follower = session.get(Follower, follower_id)
         if follower is None or not follower_within(session, follower_id, staff_scope().orgs):
             abort(404)

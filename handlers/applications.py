@@ -104,15 +104,15 @@ def bare_command(message: Inbound, state: State) -> list[Reply] | None:
     text = correct(fold(message.text))
     if len(text) > 20 or REFERENCE.search(text):
         return None
-    mine = applications_of(state.session, state.follower.id)
     if WITHDRAW_WORDS.search(text):
-        undecided = [a for a in mine if a.undecided]
+        undecided = [a for a in applications_of(state.session, state.follower.id) if a.undecided]
         if not undecided:
             return [Text("您没有可以撤回的申请（已有结果的申请不能撤回）。回复“我的申请”查看。")]
         if len(undecided) == 1:
             return _ask_withdraw(state, undecided[0])
         return _which(state, WITHDRAW_PICK, undecided, "要撤回哪一份？")
     if SUPPLEMENT_WORDS.search(text):
+        mine = applications_of(state.session, state.follower.id)
         waiting = [a for a in mine if a.status == NEEDS_INFO]
         if not waiting:
             return [Text("您的申请目前都不需要补充材料。回复“我的申请”查看进度。")]

@@ -74,14 +74,15 @@ def cancel_command(message: Inbound, state: State) -> list[Reply] | None:
     when there are several); None if the text is neither."""
     text = correct(fold(message.text))
     match = re.fullmatch(r"取消报名\s*(\d+)", text)
-    entries = active_entries(state)
     if match:
+        entries = active_entries(state)
         number = int(match.group(1))
         if not 1 <= number <= len(entries):
             return [Text(f"没有第{number}项报名。回复“我的报名”查看序号。")]
         return ask_cancel(state, entries[number - 1])
     if len(text) > 20 or not CANCEL_ENTRY_WORDS.search(text):
         return None
+    entries = active_entries(state)
     if not entries:
         return [Text("您目前没有报名竞赛，不需要取消。回复“竞赛”查看正在报名的竞赛。")]
     if len(entries) == 1:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from typing import Any
 
@@ -32,6 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from models.base import Base, created_at, openid_str, utcnow
+from models.follower import followers_within
 
 # Channels. "notice" means a message to one worker whose channel (customer
 # service, template, or held for the next reply) is chosen when it is sent.
@@ -340,13 +341,17 @@ def count_by_status(session: Session) -> dict[str, int]:
 
 
 def messages_with_status(
-    session: Session, statuses: Iterable[str], limit: int = 200
+    session: Session, statuses: Iterable[str], limit: int = 200, *, orgs: Collection[str] | None
 ) -> list[OutboxMessage]:
-    """The newest ``limit`` messages in any of ``statuses``."""
+    """The newest ``limit`` messages in any of ``statuses`` to workers of ``orgs`` (None: all,
+    mass sends and system messages included)."""
     return list(
         session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.status.in_(list(statuses)))
+            .where(
+                OutboxMessage.status.in_(list(statuses)),
+                followers_within(OutboxMessage.follower_id, orgs),
+            )
             .order_by(OutboxMessage.id.desc())
             .limit(limit)
         )

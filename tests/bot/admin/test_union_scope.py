@@ -19,7 +19,9 @@ from models import (
     CompetitionEntry,
     Follower,
     HandoffRequest,
+    OutboxMessage,
 )
+from models.outbox import enqueue_notice
 from tests.bot.admin.access_support import signed_in_as
 from tests.helpers import (
     REFERENCE,
@@ -147,6 +149,24 @@ class TestApplications:
         ).one()
         done = town.post(f"/admin/handoffs/{other}/done", data={"csrf_token": token})
         assert done.status_code == 404
+
+    def test_undelivered_notices_to_other_unions_workers_are_hidden(self, app, applied, db):
+        for who in ("rider", "linhai"):
+            enqueue_notice(
+                db,
+                key=f"n-{who}",
+                kind="aid.decision",
+                follower_id=follower_id(db, who),
+                openid=f"o_{who}",
+                text=f"通知{who}：请补充材料",
+            )
+        db.execute(update(OutboxMessage).values(status="dead"))
+        db.commit()
+        town = signed_in_as(app, "he", "reviewer", "hede").get("/admin/outbox")
+        assert "通知rider" in town.get_data(as_text=True)
+        assert "通知linhai" not in town.get_data(as_text=True)
+        county = signed_in_as(app, "zhao", "admin").get("/admin/outbox").get_data(as_text=True)
+        assert "通知rider" in county and "通知linhai" in county
 
 
 class TestSignUps:

@@ -7,9 +7,11 @@ Channels
     receives at most ``mass_per_follower_per_month`` mass messages (WeChat drops the
     rest silently), so a follower who has had them this month gets a notice instead;
     so does the last follower of a run alone in a batch (a call needs two openids). A
-    notice goes through the outbox's channel policy: customer service in the 48-hour
-    window, a subscription notice they accepted, a template message, else held for
-    their next message.
+    notice is queued only where a channel can carry it now: customer service in the
+    48-hour window, a subscription notice they accepted, a campaign template on a
+    service account (the outbox's channel policy picks among them when it sends).
+    Anyone else is recorded as not reached: a campaign held for a worker's next
+    message could arrive weeks late.
 
 Refusals
     A subscription account may mass-send ``mass_sends_per_day`` times a day. A run
@@ -102,12 +104,13 @@ def plan_page(
             members = []
             _finish_mass_batch(session, run, campaign, limits, now, last=False)
     _add_recipients(session, run, members, MASS, now)
-    if campaign.audience.get("rule") == "wishes":
+    if campaign.audience.get("rule") == "wishes":  # answered: a message to them is queued
+        queued = [r.id for r in mass] + [r.id for r in notices if r.id in reachable]
         session.execute(
             update(ReminderWish)
             .where(
                 *audience.wish_conditions(campaign.audience),
-                ReminderWish.follower_id.in_([r.id for r in page]),
+                ReminderWish.follower_id.in_(queued),
             )
             .values(notified_at=now)
         )

@@ -203,5 +203,8 @@ def _act(session: Session, found: c.Campaign, action: str, actor: str, now, sett
         if shown.refusal:
             raise c.CampaignError(shown.refusal)
         run = control.run_now(session, found, actor, now, quiet_hours(settings))
+        if run.not_before > now:
+            start = local_time(run.not_before)
+            return f"现在是免打扰时段，将在 {start} 开始发送（第 {run.id} 次发送）。"
         return f"已加入发送队列（第 {run.id} 次发送），调度程序会在一分钟内开始发送。"
     return f"已{ACTIONS[action]}。"

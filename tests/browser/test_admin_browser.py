@@ -54,6 +54,13 @@ def reference(app, wechat, db) -> str:
 
 def sign_in(browser: Browser, site: str, username: str) -> Page:
     page = browser.new_context(base_url=site).new_page()
+    # The pages must work under their own CSP: anything it blocked shows up here.
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text
+        and page.csp_violations.append(message.text),
+    )
     page.goto("/admin/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -88,6 +95,9 @@ def test_a_reviewer_reveals_an_id_number_with_a_reason_and_the_audit_page_shows_
     assert rows.count() == 1
     text = rows.first.inner_text()
     assert "工作人员 wang" in text and reference in text and "核实申请人身份" in text
+    assert reviewer.csp_violations == [] and admin.csp_violations == []
+    header = admin.eval_on_selector("header", "e => getComputedStyle(e).backgroundColor")
+    assert header == "rgb(183, 28, 28)"  # the stylesheet, a file, loaded under the CSP
 
 
 def test_a_viewer_sees_no_reveal_button_and_a_forced_reveal_is_refused(

@@ -4,15 +4,19 @@ username exists."""
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from models import AuditEntry
 from models.staff import StaffUser
 from tests.bot.admin.access_support import Clock, add_staff, use_clock
+from tests.conftest import live_server
 from tests.helpers import PASSWORD, login
 
 REFUSED = "用户名或密码错误，或账号已被暂时锁定（连续输错5次锁定15分钟）"
@@ -113,3 +117,21 @@ def test_refusing_an_unknown_user_takes_as_long_as_a_wrong_password(make_app):
     known = median_refusal_seconds(client, "wang")
     unknown = median_refusal_seconds(client, "nobody")
     assert 0.5 < unknown / known < 2, (known, unknown)
+
+
+def test_wrong_passwords_sent_all_at_once_still_lock_the_account(app):
+    add_staff(app, "wang")
+
+    def attempt(base_url: str, password: str) -> int:
+        with requests.Session() as browser:
+            page = browser.get(f"{base_url}/admin/login", timeout=30).text
+            token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+            data = {"username": "wang", "password": password, "csrf_token": token}
+            return browser.post(
+                f"{base_url}/admin/login", data=data, allow_redirects=False, timeout=30
+            ).status_code
+
+    with live_server(app) as base_url, ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: attempt(base_url, "wrong-password"), range(8)))
+        assert statuses == [401] * 8
+        assert attempt(base_url, PASSWORD) == 401  # locked, however the attempts raced

@@ -6,7 +6,7 @@
 
 Each run: start the fake WeChat (``unionbot fake-wechat``) in its own process,
 queue N notices to N workers inside their 48-hour window (or to N / K
-workers, K each, which leave one after another), start the drainer
+workers, K each, queued in a row: they leave one after another), start the drainer
 processes, and time until every row is sent. A last run sets a rate limit and
 reports the busiest second the fake saw. Prints messages per second.
 The PostgreSQL database given is emptied.
@@ -78,10 +78,11 @@ def reset_database(database: str) -> None:
 
 
 def queue(database: str, count: int, per_worker: int = 1) -> None:
-    """``count`` notices due now, ``per_worker`` to each worker, queued round the workers."""
+    """``count`` notices due now, ``per_worker`` to each worker, a worker's in a row (the
+    claim takes them together, and one thread sends them in turn)."""
     engine = make_engine(database)
     now = utcnow()
-    workers = count // per_worker
+    workers = -(-count // per_worker)  # the last may get fewer
     with engine.begin() as conn:
         conn.execute(
             insert(Follower),
@@ -104,8 +105,8 @@ def queue(database: str, count: int, per_worker: int = 1) -> None:
                     "idempotency_key": f"bench:{n}",
                     "channel": "notice",
                     "kind": "bench",
-                    "follower_id": ids[f"o_bench_{n % workers}"],
-                    "recipient": f"o_bench_{n % workers}",
+                    "follower_id": ids[f"o_bench_{n // per_worker}"],
+                    "recipient": f"o_bench_{n // per_worker}",
                     "payload": {"text": f"压测通知 {n}"},
                     "status": "pending",
                     "attempts": 0,

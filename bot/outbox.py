@@ -1,13 +1,11 @@
 """Drain the outbox: claim due rows, send them to WeChat, record each result as it comes back.
 
-A worker's notices leave in the order they were queued: one thread sends them in
-turn, and none is claimed while an earlier one waits to be retried
-(:mod:`bot.outbox_groups`); other rows go in parallel.
-
-A drainer keeps at most ``send_concurrency`` rows claimed and unrecorded: it
+A drainer keeps at most ``send_concurrency`` sends in flight, one a thread: it
 claims rows as send threads free up and writes the results that came back in
-the same short transaction. So a drainer that dies duplicates at most the sends
-it had in flight, and only those wait for their lease (``sending``) to run
+the same short transaction. A worker's notices leave in the order they were
+queued, one after another on one thread (:mod:`bot.outbox_groups`). So a
+drainer that dies duplicates at most the sends it had in flight, and only those
+(with the notices queued behind them) wait for their lease (``sending``) to run
 out before any drainer takes them again; a row taken that way is counted as
 ``uncertain``, as is a send that timed out after the request went out. On
 PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several drainers on several machines
@@ -134,10 +132,11 @@ class Drainer:
     def drain_once(self) -> int:
         """Send up to ``batch_size`` due rows; return how many were taken.
 
-        At most ``send_concurrency`` rows are claimed and unrecorded at a time. A
-        step writes the results that came back and claims rows for the free send
-        threads, in one transaction, once half of the threads are free. A worker's
-        notices go in order, one after another on one thread (:mod:`bot.outbox_groups`).
+        At most ``send_concurrency`` sends are in flight at a time. A step writes the
+        results that came back and claims rows for the free send threads, in one
+        transaction, once half of the threads are free. A worker's notices go in
+        order, one after another on one thread (:mod:`bot.outbox_groups`), so a
+        thread may hold several rows.
         """
         o = self.settings.outbox
         # A step per returning send would cost a transaction per row, each slowed by
@@ -145,12 +144,12 @@ class Drainer:
         # idle them while the slowest send finishes.
         refill = max(1, o.send_concurrency // 2)
         context = Context()
-        running: dict[Future[Sent], int] = {}  # a group being sent -> its rows
+        running: set[Future[Sent]] = set()  # a group of rows each
         finished: Sent = []
         taken, more = 0, True
         while True:
             left = o.batch_size - taken
-            free = min(o.send_concurrency - sum(running.values()), left) if more else 0
+            free = min(o.send_concurrency - len(running), left) if more else 0
             if not running or (free and free >= min(refill, left)):
                 claimed = self._step(finished, free, context)
                 finished = []
@@ -161,13 +160,14 @@ class Drainer:
                 taken += len(claimed)
                 send = partial(self.send, context=context)
                 for group in in_groups(claimed):
-                    running[self.pool.submit(send_in_order, group, send, remaining)] = len(group)
+                    running.add(self.pool.submit(send_in_order, group, send, remaining))
                     remaining -= len(group)
+                if claimed:  # a worker's notices share a thread: half may still be free
+                    continue
             if not running:
                 return taken
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            done, running = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                del running[future]
                 finished += future.result()
 
     def _step(self, finished: Sent, want: int, context: Context) -> list[Claimed]:

@@ -83,6 +83,7 @@ def test_idle_and_lifetime_are_configurable(make_app):
 
 
 def test_changing_the_password_signs_out_everywhere_else(app, signed_in):
+    assert 'href="/admin/password">修改密码' in signed_in.get(PROBE).get_data(as_text=True)
     elsewhere = app.test_client()
     login(elsewhere)
     new = "a-brand-new-passphrase"

@@ -301,13 +301,14 @@ def test_init_db_adds_the_catalogue_once_and_says_what_it_added(tmp_path):
     first = unionbot("init-db", cwd=tmp_path, env=env)
     assert first.returncode == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert lines[0] == "aid: added hardship, illness, jinqiu, winter, summer, spring_jobs"
-    assert lines[1].startswith("competition: added forklift, ")
-    assert lines[2].startswith("benefit: added join, ")
-    assert lines[3].startswith("database ready at revision ")
+    assert lines[0].startswith("union: added sheyang, hede, ")
+    assert lines[1] == "aid: added hardship, illness, jinqiu, winter, summer, spring_jobs"
+    assert lines[2].startswith("competition: added forklift, ")
+    assert lines[3].startswith("benefit: added join, ")
+    assert lines[-1].startswith("database ready at revision ")
     assert rows(tmp_path, "SELECT count(*) FROM aid_programmes WHERE synced IS NULL") == [(0,)]
     again = unionbot("init-db", cwd=tmp_path, env=env)
-    assert again.stdout.splitlines() == [lines[3]]
+    assert again.stdout.splitlines() == [lines[-1]]
 
 
 def test_sync_data_brings_file_changes_and_keeps_the_window_staff_set(tmp_path):

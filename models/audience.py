@@ -93,6 +93,8 @@ def check_rule(rule: dict[str, Any]) -> None:
     needs = {"tag": "tag_id", "active": "days"}.get(kind)
     if needs and not isinstance(rule.get(needs), int):
         raise AudienceError(f"受众规则“{RULE_WORDS[kind]}”需要填写 {needs}（整数）。")
+    if rule.get("season") is not None and not isinstance(rule["season"], int):
+        raise AudienceError("年度请填写数字，例如 2026。")
     if kind == "applicants" and not rule.get("programme"):
         raise AudienceError("受众规则“帮扶项目申请人”需要填写项目编号（programme）。")
     if kind == "entrants" and not rule.get("competition"):

@@ -26,7 +26,15 @@ from models.campaign_runs import failures, runs_of, tally, wechat_figures
 from models.campaign_schedule import ScheduleError, upcoming
 from models.database import serialised
 
-AUDIENCE_KEYS = ("programme", "competition", "season", "tag_id", "days")
+# The audience rule's parameters, by form field (the campaign's own 季节 is "season").
+AUDIENCE_FIELDS = {
+    "programme": "programme",
+    "competition": "competition",
+    "audience_season": "season",
+    "tag_id": "tag_id",
+    "days": "days",
+}
+NUMBERS = ("season", "tag_id", "days")
 ACTIONS = {
     "approve": "审核通过",
     "schedule": "排期",
@@ -44,12 +52,10 @@ class ActionForm(FlaskForm):
 def _values(form: Any) -> dict[str, Any]:
     """A campaign's fields as staff typed them, in the model's shapes."""
     audience: dict[str, Any] = {"rule": form.get("rule", "all")}
-    for key in AUDIENCE_KEYS:
-        raw = (form.get(key) or "").strip()
+    for name, key in AUDIENCE_FIELDS.items():
+        raw = (form.get(name) or "").strip()
         if raw:
-            audience[key] = (
-                int(raw) if key in ("season", "tag_id", "days") and raw.isdigit() else raw
-            )
+            audience[key] = int(raw) if key in NUMBERS and raw.isdigit() else raw
     return {
         "code": (form.get("code") or "").strip(),
         "name": (form.get("name") or "").strip(),

@@ -109,3 +109,14 @@ def test_run_now_queues_a_run_and_the_page_shows_it(app, client, db, operators):
     assert db.scalars(select(CampaignRun)).one().actor == "staff:li"
     actions = db.scalars(select(AuditEntry.action).where(AuditEntry.subject == "fair_2027")).all()
     assert actions == ["campaign.create", "campaign.approve", "campaign.run"]
+
+
+def test_the_audience_form_keeps_the_rule_and_refuses_a_year_in_words(app, client, db, operators):
+    login(client, "zhang")
+    rule = {"rule": "applicants", "programme": "jinqiu"}
+    page = post(client, "/admin/campaigns/new", FORM | rule | {"audience_season": "去年"})
+    assert "年度请填写数字" in page.get_data(as_text=True)
+    post(client, "/admin/campaigns/new", FORM | rule | {"audience_season": "2025"})
+    db.commit()
+    campaign = find_campaign(db, "fair_2027")
+    assert (campaign.season, campaign.audience) == ("spring", rule | {"season": 2025})

@@ -45,9 +45,17 @@ def recreate(engine: Engine) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     else:
-        with engine.begin() as conn:
-            tables = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")
-            for (name,) in list(tables):
+        # Foreign keys off, so tables can go in any order (dropping one that references a
+        # table already gone fails otherwise). The pragma is ignored inside a transaction,
+        # hence the driver's own connection, which runs each statement on its own.
+        raw = engine.raw_connection()
+        try:
+            raw.execute("PRAGMA foreign_keys=OFF")
+            tables = raw.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+            for (name,) in tables:
                 if not name.startswith("sqlite_"):
-                    conn.exec_driver_sql(f'DROP TABLE "{name}"')
+                    raw.execute(f'DROP TABLE "{name}"')
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+            raw.close()
     upgrade(engine)

@@ -82,8 +82,20 @@ def resume(session: Session, campaign: c.Campaign, actor: str, now: dt.datetime)
 
 def cancel(session: Session, campaign: c.Campaign, actor: str, now: dt.datetime) -> None:
     c.cancel(session, campaign, actor)
+    _end_runs(session, campaign, now, "活动已取消")
+
+
+def edit(session: Session, campaign: c.Campaign, values: dict, actor: str, now) -> list[str]:
+    """Staff's changes; a paused run of the old text is given up, never sent later."""
+    changed = c.edit(session, campaign, values, actor)
+    if changed:
+        _end_runs(session, campaign, now, "活动已修改，旧内容不再发送")
+    return changed
+
+
+def _end_runs(session: Session, campaign: c.Campaign, now: dt.datetime, reason: str) -> None:
     for run in unfinished_runs(session, campaign.id):
-        drop_rows(session, run.id, "活动已取消")
+        drop_rows(session, run.id, reason)
         run.status, run.finished_at = CANCELLED_RUN, now
 
 

@@ -98,6 +98,8 @@ def validate(values: dict[str, Any]) -> None:
     content, media_id = str(values.get("content") or ""), values.get("media_id")
     if not content.strip() and not media_id:
         raise CampaignError("请填写发送内容，或填写图文消息的素材ID（media_id）。")
+    if values["channel"] == NOTICE and not content.strip():
+        raise CampaignError("逐人通知只能发文字：请填写发送内容。")
     if values["channel"] == MASS and not media_id and len(content) > MASS_TEXT_LIMIT:
         raise CampaignError(
             f"群发文字最多{MASS_TEXT_LIMIT}字（微信的限制），现在有{len(content)}字。"

@@ -166,7 +166,7 @@ def campaign_edit(code: str):
         values = _values(request.form)
         values.pop("code")
         try:
-            changed = c.edit(session, found, values, staff_actor())
+            changed = control.edit(session, found, values, staff_actor(), utcnow())
         except c.CampaignError as exc:
             return _render_form(values | {"code": code}, str(exc), code)
         back = "，已退回草稿，需要重新审核" if changed and found.status == c.DRAFT else ""

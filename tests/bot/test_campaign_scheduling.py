@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.campaign_runner import tick
 from models import OutboxMessage
-from models.campaign_control import pause, resume
+from models.campaign_control import edit, pause, resume
 from models.campaign_runs import PLANNING, CampaignRun, tally
 from models.campaigns import RUNNING, SCHEDULED, find_campaign, schedule
 from models.windows import SHANGHAI
@@ -119,3 +119,24 @@ def test_a_paused_campaign_is_not_planned_until_resumed(app, db):
     assert find_campaign(db, "test_jobs").status == SCHEDULED
     tick(runtime, lambda: local(2026, 12, 1, 9, 10))
     assert len(runs(db)) == 1 and queued(db) == 1
+
+
+def test_editing_a_paused_campaign_gives_up_the_old_texts_queued_rows(app, db):
+    runtime = app.extensions["unionbot"]
+    scheduled(app, db, ["cron 0 9 * * tue"], local(2026, 11, 30, 8, 0), followers=4)
+    tick(runtime, lambda: local(2026, 12, 1, 9, 0))
+    db.commit()
+    db.expire_all()
+    campaign = find_campaign(db, "test_jobs")
+    pause(db, campaign, "staff:li")
+    edit(db, campaign, {"content": "改过的内容"}, "staff:li", local(2026, 12, 1, 9, 5))
+    db.commit()
+    db.expire_all()
+    [run] = runs(db)
+    row = db.scalars(select(OutboxMessage)).one()
+    assert (run.status, row.status, row.last_error) == (
+        "cancelled",
+        "failed",
+        "活动已修改，旧内容不再发送",
+    )
+    assert find_campaign(db, "test_jobs").status == "draft"

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import Integer, literal, select, update
+from sqlalchemy import Integer, delete, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -90,7 +90,7 @@ def plan_page(
             mass.append(recipient)
         else:
             notices.append(recipient)
-    reachable = _reachable(session, notices, limits, now)
+    reachable = _reachable(session, campaign, notices, limits, now)
     _queue_notices(session, run, campaign, [r for r in notices if r.id in reachable], limits, now)
     _add_recipients(
         session, run, [r.id for r in notices if r.id not in reachable], UNREACHABLE, now
@@ -118,9 +118,12 @@ def plan_page(
     return len(page)
 
 
-def _reachable(session: Session, recipients: list, limits: Limits, now) -> set[int]:
+def _reachable(session: Session, campaign, recipients: list, limits: Limits, now) -> set[int]:
     """Which of ``recipients`` a notice can reach now: inside the 48-hour window, or by a
-    template message, or by a subscription notice they accepted."""
+    template message, or by a subscription notice they accepted. None if the campaign is
+    an article without text: a notice carries text only."""
+    if not campaign.content.strip():
+        return set()
     if limits.template:
         return {r.id for r in recipients}
     since = now - dt.timedelta(hours=limits.window_hours)
@@ -217,32 +220,16 @@ def _finish_mass_batch(session, run, campaign, limits: Limits, now, *, last: boo
     if run.batch_fill == 0:
         return
     members = session.execute(
-        select(Follower.id, Follower.openid)
+        select(Follower.id, Follower.openid, Follower.last_interaction_at)
         .join(CampaignRecipient, CampaignRecipient.follower_id == Follower.id)
         .where(CampaignRecipient.run_id == run.id, CampaignRecipient.batch == run.batch_no)
         .order_by(Follower.id)
     ).all()
     if last and len(members) == 1:  # WeChat takes two openids or more per call
-        [(follower_id, openid)] = members
-        session.execute(
-            update(CampaignRecipient)
-            .where(CampaignRecipient.run_id == run.id, CampaignRecipient.follower_id == follower_id)
-            .values(channel="notice", batch=None)
-        )
-        row = _outbox_row(
-            notice_key(run.id, follower_id),
-            NOTICE_ROW,
-            {"text": campaign.content},
-            follower_id,
-            openid,
-            run,
-            now,
-            limits.notice_deadline_hours,
-        )
-        _insert(session, OutboxMessage, [row], ["idempotency_key"])
+        _alone_in_batch(session, run, campaign, limits, now, members[0])
     else:
         payload = {
-            "openids": [openid for _, openid in members],
+            "openids": [member.openid for member in members],
             "client_msg_id": client_msg_id(run.id, run.batch_no),
         }
         payload |= (
@@ -261,6 +248,20 @@ def _finish_mass_batch(session, run, campaign, limits: Limits, now, *, last: boo
         _insert(session, OutboxMessage, [row], ["idempotency_key"])
         run.mass_calls += 1
     run.batch_no, run.batch_fill = run.batch_no + 1, 0
+
+
+def _alone_in_batch(session, run, campaign, limits: Limits, now, member) -> None:
+    """The run's last follower, alone in a batch: a notice where one can reach them."""
+    session.execute(
+        delete(CampaignRecipient).where(
+            CampaignRecipient.run_id == run.id, CampaignRecipient.follower_id == member.id
+        )
+    )
+    recipient = audience.Recipient(*member)
+    if _reachable(session, campaign, [recipient], limits, now):
+        _queue_notices(session, run, campaign, [recipient], limits, now)
+    else:
+        _add_recipients(session, run, [member.id], UNREACHABLE, now)
 
 
 def plan_run(

@@ -90,14 +90,25 @@ class TestMass:
         assert {r.channel for r in new} == {"notice"}
         assert sorted(r.recipient for r in new) == sorted(f.openid for f in fans)
 
-    def test_one_follower_left_alone_in_a_batch_gets_a_notice(self, small_batches, db):
-        add_followers(db, 11)
+    def test_one_follower_left_alone_in_a_batch_gets_a_notice_if_one_reaches_them(
+        self, small_batches, db
+    ):
+        fans = add_followers(db, 11)
+        fans[10].last_interaction_at = MORNING - dt.timedelta(hours=1)
         approved_campaign(db)
         db.commit()
         start(small_batches, "test_jobs")
         rows = outbox(db)
         assert [(r.channel, r.recipient) for r in rows][-1] == ("notice", "o_fan_00010")
         assert len(rows[0].payload["openids"]) == 10
+
+    def test_one_follower_left_alone_and_out_of_reach_is_counted_not_sent(self, small_batches, db):
+        add_followers(db, 11)
+        approved_campaign(db)
+        db.commit()
+        run_id = start(small_batches, "test_jobs")
+        assert [r.channel for r in outbox(db)] == ["mass"]
+        assert tally(db, run_id)["unreachable"] == 1
 
 
 class TestRefusal:

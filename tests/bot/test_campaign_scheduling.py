@@ -21,8 +21,8 @@ def local(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=SHANGHAI).astimezone(dt.UTC)
 
 
-def scheduled(app, db, send_times, now, followers=3):
-    add_followers(db, followers)
+def scheduled(app, db, send_times, now, followers=3, **values):
+    add_followers(db, followers, **values)
     campaign = approved_campaign(db, send_times=send_times, now=now)
     schedule(db, campaign, "staff:li", now)
     db.commit()
@@ -83,7 +83,14 @@ def test_a_send_time_in_the_quiet_hours_waits_for_eight_in_the_morning(app, db):
 
 def test_pause_holds_the_queued_rows_and_resume_sends_them(app, db):
     runtime = app.extensions["unionbot"]
-    campaign = scheduled(app, db, ["cron 0 9 * * tue"], local(2026, 11, 30, 8, 0), followers=1)
+    campaign = scheduled(
+        app,
+        db,
+        ["cron 0 9 * * tue"],
+        local(2026, 11, 30, 8, 0),
+        followers=1,
+        last_interaction_at=local(2026, 12, 1, 8, 0),  # inside the 48-hour window at 9:00
+    )
     campaign_id = campaign.id
     tick(runtime, lambda: local(2026, 12, 1, 9, 0))  # one follower: a notice
     db.commit()

@@ -277,7 +277,5 @@ def _asks_elsewhere(state: State, word: str, strict: bool) -> bool:
     if found.confident or (found.clear and question):
         return True
     catalogue = current(state.session)
-    named = match_aliases(catalogue.programmes, word) or match_aliases(
-        catalogue.competitions, word
-    )
+    named = match_aliases(catalogue.programmes, word) or match_aliases(catalogue.competitions, word)
     return bool(named) and (question or any(w in word for w in APPLY_WORDS))

@@ -40,8 +40,9 @@ def test_one_workers_notices_arrive_in_order_while_other_workers_go_in_parallel(
         # Each left only after WeChat answered the one before: none could overtake it.
         gaps = [later["at"] - earlier["at"] for earlier, later in pairwise(calls)]
         assert min(gaps) >= LATENCY * 0.95
-    # Four workers in parallel: three calls' time, not twelve.
-    assert elapsed < 12 * LATENCY / 2
+    # Four workers in parallel: three calls' time, not twelve (the margin is for a loaded
+    # machine; one worker at a time would need all twelve).
+    assert elapsed < 12 * LATENCY * 0.8
 
 
 def test_a_notice_to_be_retried_holds_back_the_workers_later_ones_until_it_is_sent(app, fake):

@@ -160,7 +160,7 @@ def login():
     if not form.validate_on_submit():
         return render_template(
             "admin/login.html", form=form
-        ), 200 if request.method == "GET" else 401
+        ), 401 if request.method == "POST" else 200
     settings, now = runtime().settings.admin, clock()
     with serialised(runtime().session_factory) as session, session.begin():
         attempt = check_sign_in(

@@ -1,4 +1,4 @@
-"""Union organisations and staff roles: filled in by the staff-access work (issue 13, authorisation).
+"""Union organisations; staff, applications and sign-ups belong to one
 
 Revision ID: 0009
 Revises: 0008

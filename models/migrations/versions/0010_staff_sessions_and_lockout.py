@@ -1,4 +1,4 @@
-"""Server-side staff sessions, sign-in lockout and audit: filled in by the staff-access work (issue 13, sessions).
+"""Server-side staff sessions, sign-in lockout, reasons in the audit log
 
 Revision ID: 0010
 Revises: 0009

@@ -39,6 +39,10 @@ def test_wrong_password_is_refused(client, staff):
     assert client.get("/admin/").status_code == 302
 
 
+def test_a_monitor_checking_the_login_page_with_head_gets_200(client):
+    assert client.head("/admin/login").status_code == 200
+
+
 def test_login_without_csrf_token_is_refused(client, staff):
     response = client.post("/admin/login", data={"username": "wang", "password": PASSWORD})
     assert response.status_code in (400, 401)

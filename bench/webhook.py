@@ -5,7 +5,7 @@ Starts on loopback, each under ``gunicorn -w 2 -k sync``:
 * ``bare``: Flask + wechatpy that verifies the signature, parses and replies;
 * ``insert``: the same plus one SQLAlchemy insert with UNIQUE(key) on SQLite (WAL);
 * ``unionbot``: the app as in production, on SQLite (and on PostgreSQL with
-  ``--database``: a database of its own, never the suite's ``test``).
+  ``--database``: a database of its own, emptied first; never the suite's ``test``).
 
 Then runs them interleaved, ``--rounds`` times for ``--seconds`` each, with wrk
 (Debian's ``wrk``, a C load generator that leaves the server most of the two
@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask, Response, request
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, insert
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from storm import (
     busy_elsewhere,
@@ -56,6 +57,8 @@ from wechatpy.utils import check_signature
 
 from bot.config import WeChatSettings
 from bot.simulator import HttpTransport, Simulator
+from models.database import make_engine
+from models.migrate import recreate
 
 TOKEN = "stormtoken"  # noqa: S105 (the token bench/storm.py configure() writes)
 GREETINGS = ("你好", "您好", "在吗")
@@ -203,6 +206,15 @@ def start(name: str, app: str, env: dict, workdir: Path, workers: int) -> Target
     return Target(name, f"http://127.0.0.1:{port}", process)
 
 
+def emptied(url: str) -> None:
+    """Start from an empty database (init-db then migrates and seeds it with fresh keys)."""
+    if make_url(url).database == "test":
+        raise SystemExit("not the suite's database `test`: create one for the benchmark")
+    engine = make_engine(url)
+    recreate(engine)
+    engine.dispose()
+
+
 def into_the_form(target: Target) -> None:
     """Bring the form workers to the form's questions, so their answers are form answers."""
     sim = Simulator(WeChatSettings(token=TOKEN), HttpTransport(target.url), pace_seconds=5)
@@ -297,6 +309,7 @@ def main() -> None:
             if args.database:
                 databases["unionbot PostgreSQL"] = args.database
             for name, url in databases.items():
+                emptied(url)
                 home = workdir / name.split()[1]
                 home.mkdir()
                 env = configure(home, url, free_port())

@@ -49,6 +49,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.writer_turn import writer_turn
 from handlers import Inbound, Reply, State, Text
 from handlers.flows import Flows
 from handlers.messages import SYSTEM_EVENTS, replies_from_dicts
@@ -151,7 +152,11 @@ def _claim(
 ) -> list[Reply]:
     """One transaction: claim, handle, store; or the stored reply of an earlier copy."""
     try:
-        with serialised(session_factory) as session, session.begin():
+        with (
+            writer_turn(session_factory.kw["bind"].url),
+            serialised(session_factory) as session,
+            session.begin(),
+        ):
             return run(session)
     except IntegrityError:
         # Only deliveries with no follower to lock (WeChat's job reports) can

@@ -28,11 +28,16 @@ _guard = threading.Lock()
 _turns: dict[tuple[int, str], tuple[threading.Lock, int]] = {}
 
 
-def _turn(path: str) -> tuple[threading.Lock, int]:
+def _turn(path: str) -> tuple[threading.Lock, int] | None:
     key = (os.getpid(), path)
     with _guard:
         if key not in _turns:
-            descriptor = os.open(f"{path}-deliveries.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            try:
+                descriptor = os.open(f"{path}-deliveries.lock", os.O_CREAT | os.O_RDWR, 0o600)
+            except OSError:
+                # No place for the lock (say, the database's folder is gone): SQLite will
+                # fail too, and that is a database error the webhook answers with 503.
+                return None
             _turns[key] = (threading.Lock(), descriptor)
         return _turns[key]
 
@@ -40,10 +45,13 @@ def _turn(path: str) -> tuple[threading.Lock, int]:
 @contextmanager
 def writer_turn(url: URL) -> Iterator[None]:
     """Hold the deliveries' turn on the SQLite file at ``url``; nothing elsewhere."""
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    memory = url.database in (None, "", ":memory:")
+    sqlite = url.get_backend_name() == "sqlite"
+    turn = _turn(os.path.abspath(url.database)) if sqlite and not memory else None
+    if turn is None:
         yield
         return
-    mutex, descriptor = _turn(os.path.abspath(url.database))
+    mutex, descriptor = turn
     with mutex:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         try:

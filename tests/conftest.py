@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 import waitress
+from waitress import wasyncore
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -159,12 +160,22 @@ def free_port() -> int:
 def live_server(app, threads: int = 8) -> Iterator[str]:
     """Serve ``app`` over real HTTP on loopback; yield its base URL."""
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stop = threading.Event()
+
+    def serve() -> None:
+        # The loop closes its own sockets: closing them from the test's thread while it
+        # waits in select() fails there with EBADF (a browser keeps connections open).
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)
+        wasyncore.close_all(server._map)
+        server.task_dispatcher.shutdown()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        stop.set()
         thread.join(timeout=5)
 
 

@@ -14,10 +14,10 @@ from contextlib import contextmanager
 
 import pytest
 import waitress
-from waitress import wasyncore
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from waitress import wasyncore
 
 from bot import create_app
 from bot.config import Settings, load_settings

@@ -4,35 +4,18 @@ page needs sideways scrolling."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.bot.admin.access_support import add_staff
 from tests.campaign_support import TEXT, add_followers
 from tests.conftest import live_server
 from tests.helpers import PASSWORD
 
-CHROMIUM = "/usr/bin/chromium"
 PHONE = {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="module")
-def phone() -> Iterator[Browser]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-noto-cjk)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
-
-
-def operator(phone: Browser, site: str, username: str) -> Page:
-    page = phone.new_context(base_url=site, viewport=PHONE).new_page()
+def operator(browser: Browser, site: str, username: str) -> Page:
+    page = browser.new_context(base_url=site, viewport=PHONE).new_page()
     page.goto("/admin/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
@@ -45,13 +28,13 @@ def fits(page: Page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def test_two_operators_write_and_approve_a_campaign_on_their_phones(app, db, phone):
+def test_two_operators_write_and_approve_a_campaign_on_their_phones(app, db, browser):
     add_staff(app, "zhang", "operator")
     add_staff(app, "li", "operator")
     add_followers(db, 4)
     db.commit()
     with live_server(app) as site:
-        author = operator(phone, site, "zhang")
+        author = operator(browser, site, "zhang")
         author.click("text=群发活动")
         author.click("text=＋ 新建活动")
         assert fits(author)
@@ -66,7 +49,7 @@ def test_two_operators_write_and_approve_a_campaign_on_their_phones(app, db, pho
         assert "不能审核自己创建的活动" in author.inner_text("main")
         assert "草稿" in author.inner_text("h3")
 
-        approver = operator(phone, site, "li")
+        approver = operator(browser, site, "li")
         approver.goto("/admin/campaigns/cool_2027")
         approver.click("button:has-text('审核通过')")
         assert "已审核通过" in approver.inner_text("main")

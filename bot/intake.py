@@ -2,17 +2,22 @@
 
 One transaction does all of it, under the follower's lock:
 
-1. lock the follower (created on first contact);
+1. one read locks the follower (created on first contact) and brings what the
+   delivery needs: an earlier copy's stored reply, the worker's conversation, the
+   previous delivery, and whether notices are held or staff wait for information
+   (:mod:`models.intake_read`);
 2. if the delivery's key is already stored, this is a retry or a concurrent
    copy: return the stored reply without running anything;
-3. otherwise store the delivery, run the handler inside a savepoint, store the
-   reply, commit.
+3. otherwise run the handler, store the delivery with its reply (one INSERT),
+   commit.
 
 Because the claim commits together with the handler's effects, a process that
 dies half-way leaves nothing behind and WeChat's next retry handles the message
 afresh; a concurrent copy waits on the lock and then finds the stored reply.
-A handler that raises is rolled back to the savepoint, the delivery is kept
-with the error, and the worker gets an apology.
+A handler that raises is rolled back with everything it did, and a second
+transaction stores the delivery with the error and gives the worker an apology
+(a savepoint around every handler cost two statements per message for the rare
+bug).
 
 A database error is not a handler bug. A lock or statement timeout, a
 deadlock, a serialisation failure or a dropped connection says nothing about
@@ -31,6 +36,7 @@ outbox in the same transaction, and retries get ``success`` too.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -54,10 +60,9 @@ from handlers import Inbound, Reply, State, Text
 from handlers.flows import Flows
 from handlers.messages import SYSTEM_EVENTS, replies_from_dicts
 from models.base import utcnow
-from models.conversation import get_conversation
 from models.database import serialised
-from models.delivery import Delivery, find_delivery
-from models.follower import lock_follower
+from models.delivery import find_delivery, store_delivery
+from models.intake_read import read_for_delivery
 from models.outbox import SENT, VIA_PASSIVE, enqueue_notice, held_for
 
 log = logging.getLogger(__name__)
@@ -67,6 +72,7 @@ CONTENT_LIMIT = 4000
 # Tries of a delivery whose webhook already answered "success" (no WeChat retry follows).
 DEFERRED_TRIES = 3
 DEFERRED_BACKOFF_SECONDS = 0.5
+INTERACTION_RESOLUTION = dt.timedelta(minutes=1)
 
 
 class DatabaseBusy(Exception):
@@ -130,13 +136,19 @@ def receive(
     Raises :class:`DatabaseBusy` when the database failed and WeChat should retry.
     """
 
+    failure: str | None = None
+
     def run(session: Session) -> list[Reply]:
-        return _receive(session, settings, flows, inbound, key, handle, handoff)
+        return _receive(session, settings, flows, inbound, key, handle, handoff, failure)
 
     attempt = 1
     while True:
         try:
             return _claim(session_factory, key, run)
+        except HandlerFailed as failed:
+            # Our bug, not the message's: nothing the handler did is kept, and a
+            # second transaction stores the delivery as failed with an apology.
+            failure = failed.trace
         except DatabaseBusy:
             # finish() is False only once the webhook has answered "success" (no retry
             # will come); otherwise the webhook now waits for this error and answers 503.
@@ -145,6 +157,14 @@ def receive(
             log.warning("database busy on deferred delivery %s; trying again", key)
             time.sleep(DEFERRED_BACKOFF_SECONDS * attempt)
             attempt += 1
+
+
+class HandlerFailed(Exception):
+    """Our code raised while handling a delivery; its transaction was rolled back."""
+
+    def __init__(self, trace: str):
+        super().__init__(trace)
+        self.trace = trace
 
 
 def _claim(
@@ -164,7 +184,7 @@ def _claim(
         with session_factory() as session:
             stored = find_delivery(session, key)
             return replies_from_dicts(stored.replies if stored else None)
-    except DatabaseBusy:
+    except (DatabaseBusy, HandlerFailed):
         raise
     except Exception as error:
         if not transient(error):
@@ -181,51 +201,39 @@ def _receive(
     key: str,
     handle: Handle,
     handoff: Handoff | None,
+    failure: str | None,
 ) -> list[Reply]:
     now = utcnow()
-    system = inbound.is_event and inbound.event in SYSTEM_EVENTS
-    follower = None if system else lock_follower(session, inbound.openid)
-    stored = find_delivery(session, key)
-    if stored is not None:
-        log.info("duplicate delivery %s answered from the stored reply", key)
-        return replies_from_dicts(stored.replies)
-
-    delivery = Delivery(
-        dedupe_key=key,
-        openid=inbound.openid,
-        follower=follower,
-        msg_type=inbound.kind,
-        event=inbound.event or None,
-        content=(inbound.text or None) and inbound.text[:CONTENT_LIMIT],
-        payload=_payload(inbound),
-        wechat_msg_id=inbound.msg_id or None,
-        sent_at=inbound.sent_at,
-        received_at=now,
-    )
-    session.add(delivery)
+    read = None
+    if inbound.is_event and inbound.event in SYSTEM_EVENTS:
+        stored = find_delivery(session, key)
+        if stored is not None:
+            return _stored(key, stored.replies)
+    else:
+        read = read_for_delivery(session, inbound.openid, key)
+        if read.stored:
+            return _stored(key, read.stored_replies)
+    follower = read.follower if read else None
     if follower is not None and inbound.is_interaction:
-        follower.last_interaction_at = now
-    session.flush()
-
+        _touch(follower, now)
     state = State(
         follower=follower,
-        conversation=get_conversation(session, follower.id) if follower else None,
+        conversation=read.conversation if read else None,
         session=session,
         settings=settings,
         now=now,
         flows=flows,
+        prefetched=read,
     )
-    try:
-        with session.begin_nested():
-            replies = handle(inbound, state)
-        delivery.status = "handled"
-    except Exception as error:
-        if transient(error):
-            raise DatabaseBusy(str(error)) from error  # roll it all back; WeChat retries
-        log.exception("handler failed for delivery %s (msg id %s)", key, inbound.msg_id)
-        delivery.status = "failed"
-        delivery.error = traceback.format_exc(limit=8)[-4000:]
-        replies = [apology(settings)]
+    status, replies = "failed", [apology(settings)]
+    if failure is None:
+        try:
+            replies, status = handle(inbound, state), "handled"
+        except Exception as error:
+            if transient(error):
+                raise DatabaseBusy(str(error)) from error  # roll it all back; WeChat retries
+            log.exception("handler failed for delivery %s (msg id %s)", key, inbound.msg_id)
+            raise HandlerFailed(traceback.format_exc(limit=8)[-4000:]) from error
     if handoff is not None and not handoff.finish():
         # The webhook answered "success" already: send the reply as a notice,
         # and leave held notices held (no passive reply will carry them).
@@ -238,14 +246,43 @@ def _receive(
                 openid=inbound.openid,
                 text=reply.content,
             )
-        delivery.status = "deferred"
-        replies = []
-    elif follower is not None and inbound.shows_reply:
-        # No flush for this read: the status and the replies reach the row in one UPDATE.
-        with session.no_autoflush:
-            replies += _take_held_notices(session, follower.id, now)
-    delivery.replies = [reply.to_dict() for reply in replies]
+        status, replies = "deferred", []
+    elif read is not None and read.held and inbound.shows_reply:
+        replies += _take_held_notices(session, follower.id, now)
+    # Stored last, with its outcome and replies: one INSERT, and the double tap's
+    # "previous delivery" read above is the one before this.
+    session.flush()  # what the handler changed goes first (the follower's row, if new)
+    store_delivery(
+        session,
+        dedupe_key=key,
+        openid=inbound.openid,
+        follower_id=follower.id if follower else None,
+        msg_type=inbound.kind,
+        event=inbound.event or None,
+        content=(inbound.text or None) and inbound.text[:CONTENT_LIMIT],
+        payload=_payload(inbound),
+        wechat_msg_id=inbound.msg_id or None,
+        sent_at=inbound.sent_at,
+        received_at=now,
+        status=status,
+        replies=[reply.to_dict() for reply in replies],
+        error=failure,
+    )
     return replies
+
+
+def _stored(key: str, replies: list | None) -> list[Reply]:
+    log.info("duplicate delivery %s answered from the stored reply", key)
+    return replies_from_dicts(replies)
+
+
+def _touch(follower, now) -> None:
+    """Record the interaction that opens the 48-hour window, to the minute: a window
+    thought to close up to a minute early holds a notice for the next message, and
+    a worker typing a form answer every few seconds costs no UPDATE per message."""
+    last = follower.last_interaction_at
+    if last is None or now - last >= INTERACTION_RESOLUTION:
+        follower.last_interaction_at = now
 
 
 def _take_held_notices(session: Session, follower_id: int, now) -> list[Reply]:

@@ -25,6 +25,7 @@ def handle(message: Inbound, state: State) -> list[Reply]:
     if (
         message.kind in ("text", "voice")
         and state.follower is not None
+        and (state.prefetched is None or state.prefetched.needs_info)
         and get_conversation(state.session, state.follower.id) is None
     ):
         shown = "".join(reply.content for reply in replies)

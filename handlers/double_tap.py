@@ -28,7 +28,11 @@ def is_double_tap(message: Inbound, state: State) -> bool:
     if window <= 0 or state.follower is None or message.kind not in ("text", "voice"):
         return False
     text = fold(message.text)
-    previous = previous_delivery(state.session, state.follower.id)
+    previous = (
+        state.prefetched.previous
+        if state.prefetched is not None
+        else previous_delivery(state.session, state.follower.id)
+    )
     if not text or previous is None or previous.msg_type not in ("text", "voice"):
         return False
     if previous.status not in ANSWERED or fold(previous.content or "") != text:

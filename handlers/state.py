@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from models import Conversation, Follower
+from models.intake_read import IntakeRead
 from models.windows import local_today
 
 if TYPE_CHECKING:  # handlers read settings but never import the Flask side at run time
@@ -34,6 +35,9 @@ class State:
     # Set by a form that let a question pass (handlers.asides): the question it still
     # asks, which the router shows after answering the worker's.
     pending_question: str | None = None
+    # What the intake read together with the follower's lock (models.intake_read). None
+    # when the state was built without it; handlers then read for themselves.
+    prefetched: IntakeRead | None = None
 
     @property
     def today(self) -> dt.date:

@@ -235,6 +235,9 @@ def places_left(session: Session, programme: AidProgramme, season: int) -> dict[
     return {choice: limit - taken for choice, limit, taken in usage} if usage else None
 
 
+_HELD_KEY = "unionbot.programmes"
+
+
 def programmes(session: Session, active_only: bool = True) -> list[AidProgramme]:
     query = select(AidProgramme).order_by(AidProgramme.position, AidProgramme.code)
     if active_only:
@@ -243,7 +246,12 @@ def programmes(session: Session, active_only: bool = True) -> list[AidProgramme]
 
 
 def get_programme(session: Session, code: str) -> AidProgramme | None:
-    return session.get(AidProgramme, code)
+    """The programme, held by the session: its identity map holds objects weakly, and a
+    form's answer looks the programme up twice (the form, then the answer's check)."""
+    programme = session.get(AidProgramme, code)
+    if programme is not None:
+        session.info.setdefault(_HELD_KEY, {})[code] = programme
+    return programme
 
 
 def applications_of(session: Session, follower_id: int) -> list[AidApplication]:

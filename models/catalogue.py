@@ -39,6 +39,7 @@ from models.competition import Competition, competitions
 T = TypeVar("T")
 CATALOGUE = (AidProgramme, Competition, Benefit)
 _SESSION_KEY = "unionbot.catalogue"  # this transaction's snapshot, in Session.info
+_NOTED_KEY = "unionbot.catalogue_version"  # the version this transaction read, if it has
 
 
 class CatalogueVersion(Base):
@@ -48,6 +49,11 @@ class CatalogueVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[int]
+
+
+_TOKEN_QUERY = select(CatalogueVersion.token).where(CatalogueVersion.id == 1)
+# The token as a column of a larger read (models.intake_read).
+TOKEN = _TOKEN_QUERY.scalar_subquery()
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,7 @@ class Catalogue:
 
 
 _lock = threading.Lock()
+_UNREAD = object()
 _kept: Catalogue | None = None
 
 
@@ -110,7 +117,8 @@ def current(session: Session) -> Catalogue:
     snapshot = session.info.get(_SESSION_KEY)
     if snapshot is not None:
         return snapshot
-    token = session.scalar(select(CatalogueVersion.token).where(CatalogueVersion.id == 1))
+    noted = session.info.get(_NOTED_KEY, _UNREAD)
+    token = session.scalar(_TOKEN_QUERY) if noted is _UNREAD else noted
     kept = _kept
     if kept is None or token is None or kept.token != token:
         kept = _load(session, token)
@@ -119,6 +127,12 @@ def current(session: Session) -> Catalogue:
                 _kept = kept
     session.info[_SESSION_KEY] = kept
     return kept
+
+
+def note_token(session: Session, token: int | None) -> None:
+    """The token as ``session``'s transaction just read it (with the intake's one read),
+    so the catalogue's check costs no statement of its own."""
+    session.info[_NOTED_KEY] = token
 
 
 def listed(values: object, key: str) -> tuple[str, ...]:
@@ -186,3 +200,4 @@ def _forget(session: Session, transaction) -> None:
     # The next transaction reads the token again (an edit may have come in between).
     if transaction.parent is None:
         session.info.pop(_SESSION_KEY, None)
+        session.info.pop(_NOTED_KEY, None)

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, delete, func, select
+from sqlalchemy import ForeignKey, String, Text, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, created_at, openid_str
@@ -45,6 +45,20 @@ class Delivery(Base):
     follower: Mapped[Follower | None] = relationship()
 
 
+_INSERT = insert(Delivery.__table__)
+
+
+def store_delivery(session: Session, **columns: Any) -> None:
+    """Insert one delivery with its outcome, as a plain INSERT.
+
+    The intake stores a delivery once, after its handler, and never touches the row
+    again in that transaction: the unit of work's bookkeeping for a new object was
+    the largest single cost of a message, and buys nothing here. A second copy of
+    the same key fails on the unique ``dedupe_key`` (IntegrityError).
+    """
+    session.connection().execute(_INSERT, columns)
+
+
 def find_delivery(session: Session, dedupe_key: str) -> Delivery | None:
     return session.scalars(select(Delivery).where(Delivery.dedupe_key == dedupe_key)).one_or_none()
 
@@ -58,14 +72,14 @@ def recent_deliveries(
 
 
 def previous_delivery(session: Session, follower_id: int) -> Delivery | None:
-    """The follower's delivery before the one being handled (which is already stored)."""
-    rows = session.scalars(
+    """The follower's latest stored delivery: the one before the delivery being handled,
+    which is stored together with its reply when the handler is done."""
+    return session.scalars(
         select(Delivery)
         .where(Delivery.follower_id == follower_id)
         .order_by(Delivery.id.desc())
-        .limit(2)
-    ).all()
-    return rows[1] if len(rows) == 2 else None
+        .limit(1)
+    ).first()
 
 
 def count_deliveries(

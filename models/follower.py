@@ -47,6 +47,13 @@ def lock_follower(session: Session, openid: str) -> Follower:
     follower = session.scalars(locked).one_or_none()
     if follower is not None:  # the usual case: one statement
         return follower
+    create_follower(session, openid)
+    return session.scalars(locked).one()
+
+
+def create_follower(session: Session, openid: str) -> None:
+    """Insert the follower for ``openid`` unless a concurrent delivery just did (the
+    conflict on the unique openid waits for that transaction, which serialises them)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
@@ -54,7 +61,6 @@ def lock_follower(session: Session, openid: str) -> Follower:
         .values(openid=openid, subscribed=True, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["openid"])
     )
-    return session.scalars(locked).one()
 
 
 def mark_subscribed(follower: Follower, at: dt.datetime, scene: str | None) -> None:

@@ -1,0 +1,92 @@
+"""What one message costs the database: the statements the webhook runs per delivery.
+
+Counted, not timed, so the test means the same on a busy machine. The figures are the
+README's ("The webhook"); a change that adds a read to every message shows up here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select, update
+
+from models import Delivery, Follower
+from models.base import utcnow
+
+CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
+
+
+@contextmanager
+def statements(app) -> Iterator[list[str]]:
+    """The SQL statements run meanwhile, transaction control left out."""
+    engine = app.extensions["unionbot"].engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(CONTROL):
+            seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def known(wechat):
+    """A worker who has talked to the bot before (the catalogue is loaded too)."""
+    wechat.send_text("o_known", "你好")
+    return "o_known"
+
+
+def test_a_greeting_is_one_read_and_one_insert(app, wechat, known):
+    with statements(app) as seen:
+        answer = wechat.send_text(known, "你好")
+    assert "工会" in answer.text
+    assert [s.split()[0] for s in seen] == ["SELECT", "INSERT"], seen
+    assert "FROM followers" in seen[0] and seen[1].startswith("INSERT INTO deliveries")
+
+
+def test_a_retry_is_answered_from_one_read(app, wechat, known, db):
+    body = wechat.text_xml(known, "高温补贴一个月多少钱", msg_id=777001)
+    first = wechat.deliver(body)
+    with statements(app) as seen:
+        again = wechat.deliver(body)
+    assert again.text == first.text and "高温" in again.text
+    assert [s.split()[0] for s in seen] == ["SELECT"], seen
+    assert db.scalar(select(Delivery.status).where(Delivery.wechat_msg_id == 777001)) == "handled"
+
+
+def test_a_new_worker_is_created_and_read_back_in_the_same_transaction(app, wechat, db):
+    with statements(app) as seen:
+        answer = wechat.send_text("o_newcomer", "你好")
+    assert "工会" in answer.text
+    assert [s.split()[0] for s in seen] == ["SELECT", "INSERT", "SELECT", "UPDATE", "INSERT"], seen
+    follower = db.scalars(select(Follower).where(Follower.openid == "o_newcomer")).one()
+    assert follower.last_interaction_at is not None
+    stored = db.scalars(select(Delivery).where(Delivery.follower_id == follower.id)).one()
+    assert (stored.status, stored.content) == ("handled", "你好")
+
+
+def test_a_message_within_the_minute_does_not_rewrite_the_interaction_time(app, wechat, known, db):
+    before = db.scalar(select(Follower.last_interaction_at).where(Follower.openid == known))
+    with statements(app) as seen:
+        wechat.send_text(known, "你好")
+    assert not any(s.startswith("UPDATE followers") for s in seen)
+    db.expire_all()
+    after = db.scalar(select(Follower.last_interaction_at).where(Follower.openid == known))
+    assert after == before
+
+
+def test_a_message_after_a_minute_records_the_interaction(app, wechat, known, db):
+    stale = utcnow() - dt.timedelta(minutes=2)
+    db.execute(update(Follower).where(Follower.openid == known).values(last_interaction_at=stale))
+    db.commit()
+    wechat.send_text(known, "你好")
+    db.expire_all()
+    after = db.scalar(select(Follower.last_interaction_at).where(Follower.openid == known))
+    assert after > stale + dt.timedelta(seconds=90)

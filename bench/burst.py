@@ -283,14 +283,17 @@ def main() -> int:
         workers = plan(env, args.connections, args.messages, prefix, args.seed)
         wall = asyncio.run(burst(port, workers, not args.no_stamp))
         sent = [request for mine in workers for request in mine]
-        deliveries = settled(env, prefix, sum(1 for r in sent if 0 < r.status < 500))
+        answered, began = sum(1 for r in sent if 0 < r.status < 500), time.perf_counter()
+        deliveries = settled(env, prefix, answered)
+        behind = time.perf_counter() - began
     finally:
         stop(server)
     rows, calls, drain_seconds = drain(env, workdir, fake_port, prefix)
     print(
         f"\n{backend}, gunicorn -k sync -w {WEB_WORKERS} --backlog 2048, reply budget "
         f"{args.reply_budget or 4} s{', no X-Request-Start' if args.no_stamp else ''}; "
-        f"{len(sent)} requests in {wall:.1f} s; machine {busy:.0%} busy before"
+        f"{len(sent)} requests in {wall:.1f} s, the last delivery committed {behind:.1f} s "
+        f"after the last answer; machine {busy:.0%} busy before"
     )
     ok = report(args.connections, sent, deliveries, delivered(rows, calls), drain_seconds)
     with (workdir / "requests.tsv").open("w") as out:  # one line a request, for a closer look

@@ -163,7 +163,7 @@ def main() -> None:
                 f"{c['matcher'] / n:>10.1f} {cpu * 1000 / n:>11.2f}"
             )
             if profile:
-                pstats.Stats(profile).sort_stats(args.sort).print_stats(40)
+                pstats.Stats(profile).sort_stats(args.sort).print_stats(60)
         app.extensions["unionbot"].engine.dispose()
 
 

@@ -210,7 +210,8 @@ def _receive(
         if stored is not None:
             return _stored(key, stored.replies)
     else:
-        read = read_for_delivery(session, inbound.openid, key)
+        interacted = now if inbound.is_interaction else None
+        read = read_for_delivery(session, inbound.openid, key, interacted)
         if read.stored:
             return _stored(key, read.stored_replies)
     follower = read.follower if read else None

@@ -47,20 +47,28 @@ def lock_follower(session: Session, openid: str) -> Follower:
     follower = session.scalars(locked).one_or_none()
     if follower is not None:  # the usual case: one statement
         return follower
-    create_follower(session, openid)
-    return session.scalars(locked).one()
+    return create_follower(session, openid) or session.scalars(locked).one()
 
 
-def create_follower(session: Session, openid: str) -> None:
-    """Insert the follower for ``openid`` unless a concurrent delivery just did (the
-    conflict on the unique openid waits for that transaction, which serialises them)."""
+def create_follower(
+    session: Session, openid: str, interacted_at: dt.datetime | None = None
+) -> Follower | None:
+    """Insert and return the follower for ``openid``; None if a concurrent delivery just
+    did (the conflict on the unique openid waits for that transaction, which serialises
+    them, and the caller then reads the row it committed)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
+    return session.scalars(
         insert(Follower)
-        .values(openid=openid, subscribed=True, created_at=utcnow())
+        .values(
+            openid=openid,
+            subscribed=True,
+            created_at=utcnow(),
+            last_interaction_at=interacted_at,
+        )
         .on_conflict_do_nothing(index_elements=["openid"])
-    )
+        .returning(Follower)
+    ).one_or_none()
 
 
 def mark_subscribed(follower: Follower, at: dt.datetime, scene: str | None) -> None:

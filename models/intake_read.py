@@ -110,12 +110,20 @@ def _statement() -> Select:
     )
 
 
-def read_for_delivery(session: Session, openid: str, key: str) -> IntakeRead:
-    """The follower (created if new) locked, with what the delivery ``key`` needs."""
+def read_for_delivery(
+    session: Session, openid: str, key: str, interacted_at: dt.datetime | None
+) -> IntakeRead:
+    """The follower (created if new, with ``interacted_at``) locked, with what the
+    delivery ``key`` needs."""
     params = {"openid": openid, "key": key}
     row = session.execute(_statement(), params).one_or_none()
     if row is None:
-        create_follower(session, openid)
+        created = create_follower(session, openid, interacted_at)
+        if created is not None:
+            # A worker new to us has no conversation, deliveries or notices yet. (A
+            # stored copy of this key without its follower, whose data was erased,
+            # fails the delivery's unique key and is answered from the stored row.)
+            return IntakeRead(created, None, False, None, None, False, False)
         row = session.execute(_statement(), params).one()
     catalogue.note_token(session, row.catalogue_token)
     (follower, conversation, stored_id, replies, kind, status, content, sent, received) = row[:9]

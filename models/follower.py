@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
 from models.aid import AidApplication
 from models.base import Base, created_at, openid_str, utcnow
@@ -55,20 +56,38 @@ def create_follower(
 ) -> Follower | None:
     """Insert and return the follower for ``openid``; None if a concurrent delivery just
     did (the conflict on the unique openid waits for that transaction, which serialises
-    them, and the caller then reads the row it committed)."""
+    them, and the caller then reads the row it committed).
+
+    A plain INSERT … RETURNING id, and the row we just wrote handed to the session as
+    it is (``make_transient_to_detached``): the ORM's own INSERT of a new object, or
+    reading the row back, cost more than the rest of a first message's intake.
+    """
+    values = {
+        "openid": openid,
+        "subscribed": True,
+        "subscribe_scene": None,
+        "subscribed_at": None,
+        "unsubscribed_at": None,
+        "last_interaction_at": interacted_at,
+        "unreachable_reason": None,
+        "is_demo": False,
+        "created_at": utcnow(),
+    }
     dialect = session.get_bind().dialect.name
+    new_id = session.connection().execute(_insert(dialect), values).scalar_one_or_none()
+    if new_id is None:
+        return None
+    follower = Follower(id=new_id, **values)
+    make_transient_to_detached(follower)
+    session.add(follower)
+    return follower
+
+
+@cache
+def _insert(dialect: str):
+    table = Follower.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return session.scalars(
-        insert(Follower)
-        .values(
-            openid=openid,
-            subscribed=True,
-            created_at=utcnow(),
-            last_interaction_at=interacted_at,
-        )
-        .on_conflict_do_nothing(index_elements=["openid"])
-        .returning(Follower)
-    ).one_or_none()
+    return insert(table).on_conflict_do_nothing(index_elements=["openid"]).returning(table.c.id)
 
 
 def mark_subscribed(follower: Follower, at: dt.datetime, scene: str | None) -> None:

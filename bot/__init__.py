@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import handlers.flows
 from bot.config import Settings, load_settings
+from bot.parked import Parking
 from handlers.flows import Flows
 from models import crypto
 from models.conversation import stored_flows
@@ -32,6 +33,8 @@ class Runtime:
     executor: ThreadPoolExecutor
     # The conversations a worker's next message may belong to (forms, lists, questions).
     flows: Flows
+    # Deliveries answered "success" before their reply was stored, kept until it is.
+    parking: Parking
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -64,9 +67,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         engine.dispose()  # refusing to start: close the pooled connection, do not leak it
         raise
     executor = ThreadPoolExecutor(settings.server.threads * 2, thread_name_prefix="intake")
-    app.extensions["unionbot"] = Runtime(settings, engine, session_factory, executor, flows)
+    parking = Parking(settings.server.parked_dir)
+    runtime = Runtime(settings, engine, session_factory, executor, flows, parking)
+    app.extensions["unionbot"] = runtime
 
     from bot import admin, health, webhook
+
+    webhook.resume_parked(runtime)
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)

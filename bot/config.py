@@ -164,8 +164,12 @@ class ServerSettings:
     port: int = 8000
     public_base_url: str = ""
     threads: int = 8
+    # Deliveries answered "success" before their reply was stored wait here (bot.parked).
+    parked_dir: str = "parked"
 
     def validate(self) -> None:
+        if not self.parked_dir:
+            raise ConfigError("server.parked_dir", "required")
         if not 0 < self.port < 65536:
             raise ConfigError("server.port", "must be between 1 and 65535")
         if self.public_base_url and not re.match(r"^https?://", self.public_base_url):

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as BudgetExceeded
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request
 
 import handlers
 from bot.intake import DatabaseBusy, Handoff, receive
+from bot.parked import Parking
 from bot.wechat.inbound import dedupe_key, to_inbound
 from bot.wechat.protocol import Rejected, read_callback, render_text, verify_request
+from handlers.messages import Inbound
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -92,35 +96,67 @@ def deliver() -> Response:
     inbound = to_inbound(callback)
     budget = settings.outbox.reply_budget_seconds
     budget -= waited_seconds(request.headers.get("X-Request-Start"), time.time())
-    handoff = Handoff()
+    key = dedupe_key(inbound)
+    handoff, parked = Handoff(), None
     if budget <= 0:
         # Already too late for a passive reply: the reply is built as usual and
         # follows through the outbox; "success" now stops WeChat's retries.
+        parked = unionbot.parking.park(key, inbound)
         handoff.abandon()
-    work = unionbot.executor.submit(
-        receive,
-        unionbot.session_factory,
-        settings,
-        unionbot.flows,
-        inbound,
-        dedupe_key(inbound),
-        handlers.handle,
-        handoff,
-    )
+    work = _submit(unionbot, inbound, key, handoff)
     if budget <= 0:
         log.warning("%s waited past the reply budget; the reply will follow", inbound.openid)
-        return _plain("success")
+        return _success_kept(work, unionbot.parking, parked)
     try:
         replies = work.result(timeout=budget)
     except BudgetExceeded:
+        parked = unionbot.parking.park(key, inbound)
         if handoff.abandon():
             # WeChat gives up at 5 s; "success" stops its retries, and the reply
             # follows through the outbox as a customer-service message.
             log.warning("reply for %s over budget; it will follow as a notice", inbound.openid)
-            return _plain("success")
+            return _success_kept(work, unionbot.parking, parked)
+        unionbot.parking.release(parked)
         replies = work.result()
     if not replies:
         return _plain("success")
     # A passive reply carries one message; several texts are sent as one.
     text = "\n\n".join(reply.content for reply in replies)
     return Response(render_text(callback, text, settings.wechat), mimetype="application/xml")
+
+
+def _submit(unionbot, inbound: Inbound, key: str, handoff: Handoff) -> Future:
+    return unionbot.executor.submit(
+        receive,
+        unionbot.session_factory,
+        unionbot.settings,
+        unionbot.flows,
+        inbound,
+        key,
+        handlers.handle,
+        handoff,
+    )
+
+
+def _success_kept(work: Future, parking: Parking, parked: Path | None) -> Response:
+    """``success`` now; the parked copy is dropped once the delivery is stored, and kept
+    for the next web process to resume if it never is (this one dies, or gives up)."""
+
+    def stored(done: Future) -> None:
+        if not done.cancelled() and done.exception() is None:
+            parking.release(parked)
+
+    work.add_done_callback(stored)
+    return _plain("success")
+
+
+def resume_parked(unionbot) -> None:
+    """Hand the deliveries that a dead process answered but never stored to the intake
+    again; their replies go out through the outbox (bot.parked)."""
+    stranded = unionbot.parking.stranded()
+    if stranded:
+        log.warning("resuming %d parked deliveries of processes that stopped", len(stranded))
+    for path, key, inbound in stranded:
+        handoff = Handoff()
+        handoff.abandon()
+        _success_kept(_submit(unionbot, inbound, key, handoff), unionbot.parking, path)

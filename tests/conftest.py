@@ -100,6 +100,7 @@ def make_app(migrated, fake_server, tmp_path):
 
     def factory(**sections):
         sections.setdefault("outbox", {}).setdefault("media_dir", str(tmp_path / "media"))
+        sections.setdefault("server", {}).setdefault("parked_dir", str(tmp_path / "parked"))
         app = create_app(make_settings(migrated, fake_server[1] + "/cgi-bin/", **sections))
         app.config["TESTING"] = True
         if not built:  # every test starts from empty tables and the seeded programmes

@@ -1,0 +1,94 @@
+"""A delivery answered ``success`` before its reply was stored survives the process.
+
+WeChat sends nothing again after ``success``; until the delivery commits, the parked
+copy on disk is the only one. A web process that starts resumes the copies of
+processes that died, and the reply still goes out exactly once.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Executor, Future
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy import select
+
+import handlers
+from models import Delivery
+from tests.bot.outbox_support import drainer_for, texts_sent
+from tests.conftest import simulator_for
+
+
+class Killed(Executor):
+    """A process that dies right after answering: the work it took never runs."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        return Future()
+
+
+def parked_files(app) -> list[Path]:
+    return sorted(Path(app.extensions["unionbot"].settings.server.parked_dir).glob("*.json"))
+
+
+def late_request(app, openid: str, text: str, msg_id: int):
+    wechat = simulator_for(app)
+    params, body = wechat.signed_params(wechat.text_xml(openid, text, msg_id=msg_id))
+    late = {"X-Request-Start": f"t={time.time() - 4.5:.3f}"}  # past the 4 s budget
+    return app.test_client().post("/wechat", query_string=params, data=body, headers=late)
+
+
+def test_a_delivery_answered_success_by_a_process_that_died_is_resumed_once(make_app, fake, db):
+    fake.set_user("o_parked")
+    dying = make_app()
+    runtime = dying.extensions["unionbot"]
+    dying.extensions["unionbot"] = replace(runtime, executor=Killed())
+    assert late_request(dying, "o_parked", "你好", 626262).get_data() == b"success"
+    assert len(parked_files(dying)) == 1
+    assert db.scalar(select(Delivery.id)) is None  # nothing stored: only the file has it
+
+    restarted = make_app()  # the replacement worker resumes it at start
+    restarted.extensions["unionbot"].executor.shutdown(wait=True)
+    assert parked_files(restarted) == []
+    again = make_app()  # a later start finds nothing left to resume
+    again.extensions["unionbot"].executor.shutdown(wait=True)
+    drainer_for(restarted).drain_until_empty()
+    [sent] = texts_sent(fake)
+    assert sent.startswith("您好！有什么可以帮您？")
+    db.rollback()  # a fresh snapshot
+    assert db.scalars(select(Delivery.status)).all() == ["deferred"]
+
+
+def test_a_parked_delivery_is_dropped_once_stored(app, fake):
+    fake.set_user("o_stored")
+    assert late_request(app, "o_stored", "你好", 626263).get_data() == b"success"
+    app.extensions["unionbot"].executor.shutdown(wait=True)
+    assert parked_files(app) == []
+    drainer_for(app).drain_until_empty()
+    assert len(texts_sent(fake)) == 1
+
+
+def test_a_reply_over_budget_is_parked_until_its_slow_handler_is_done(make_app, fake, monkeypatch):
+    fake.set_user("o_slow")
+    app = make_app(outbox={"reply_budget_seconds": 0.3})
+    seen_while_running = []
+    real_handle = handlers.handle
+
+    def slow(message, state):
+        time.sleep(0.8)
+        seen_while_running.append(len(parked_files(app)))
+        return real_handle(message, state)
+
+    monkeypatch.setattr(handlers, "handle", slow)
+    wechat = simulator_for(app)
+    assert wechat.send_text("o_slow", "你好").body == b"success"
+    app.extensions["unionbot"].executor.shutdown(wait=True)
+    assert seen_while_running == [1]
+    assert parked_files(app) == []
+    drainer_for(app).drain_until_empty()
+    assert len(texts_sent(fake)) == 1
+
+
+def test_a_reply_in_time_parks_nothing(app):
+    assert "您好" in simulator_for(app).send_text("o_quick", "你好").text
+    assert parked_files(app) == []

@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         engine.dispose()  # refusing to start: close the pooled connection, do not leak it
         raise
     executor = ThreadPoolExecutor(settings.server.threads * 2, thread_name_prefix="intake")
-    parking = Parking(settings.server.parked_dir)
+    parking = Parking(settings.server.parked_dir, settings.wechat.app_id + settings.database.url)
     runtime = Runtime(settings, engine, session_factory, executor, flows, parking)
     app.extensions["unionbot"] = runtime
 

@@ -178,12 +178,15 @@ def _claim(
             session.begin(),
         ):
             return run(session)
-    except IntegrityError:
+    except IntegrityError as error:
         # Only deliveries with no follower to lock (WeChat's job reports) can
         # race to the insert; the loser answers with what the winner stored.
         with session_factory() as session:
             stored = find_delivery(session, key)
-            return replies_from_dicts(stored.replies if stored else None)
+        if stored is None:  # not that race: keep nothing and let WeChat try again
+            log.error("integrity error on delivery %s with nothing stored: %s", key, error)
+            raise DatabaseBusy(str(error)) from error
+        return replies_from_dicts(stored.replies)
     except (DatabaseBusy, HandlerFailed):
         raise
     except Exception as error:
@@ -230,6 +233,7 @@ def _receive(
     if failure is None:
         try:
             replies, status = handle(inbound, state), "handled"
+            session.flush()  # the handler's writes fail here, as the handler's
         except Exception as error:
             if transient(error):
                 raise DatabaseBusy(str(error)) from error  # roll it all back; WeChat retries
@@ -252,7 +256,7 @@ def _receive(
         replies += _take_held_notices(session, follower.id, now)
     # Stored last, with its outcome and replies: one INSERT, and the double tap's
     # "previous delivery" read above is the one before this.
-    session.flush()  # what the handler changed goes first (the follower's row, if new)
+    session.flush()  # held notices taken, or a deferred reply queued
     store_delivery(
         session,
         dedupe_key=key,

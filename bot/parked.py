@@ -26,27 +26,42 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 from dataclasses import asdict
 from pathlib import Path
 
 from handlers.messages import Inbound
+from models import crypto
 
 log = logging.getLogger(__name__)
 
 
 class Parking:
-    def __init__(self, directory: str | Path):
+    """Parked deliveries of one installation (its WeChat account and database) on disk.
+
+    The records hold what workers typed (ID numbers, illnesses): they are encrypted
+    with the data key, as the database's copies are, and readable by their owner only.
+    """
+
+    def __init__(self, directory: str | Path, installation: str):
         self.directory = Path(directory)
+        self.installation = hashlib.sha256(installation.encode()).hexdigest()[:16]
 
     def park(self, key: str, inbound: Inbound) -> Path | None:
         """Keep the delivery until :meth:`release`; None when the disk refused (logged)."""
-        record = {"key": key, "pid": os.getpid(), "inbound": asdict(inbound)}
-        record["inbound"]["sent_at"] = inbound.sent_at.isoformat()
-        path = self.directory / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        fields = asdict(inbound) | {"sent_at": inbound.sent_at.isoformat()}
+        record = {"key": key, "installation": self.installation, "inbound": fields}
+        sealed = crypto.keyring().encrypt(json.dumps(record, ensure_ascii=False))
+        # One file per copy: a WeChat retry parks its own, and releasing one copy's
+        # file never drops another's.
+        name = hashlib.sha256(key.encode()).hexdigest()[:24] + "-" + secrets.token_hex(4)
+        path = self.directory / f"{name}.{os.getpid()}.parked"
+        temporary = path.with_suffix(".tmp")
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+                out.write(sealed)
             os.replace(temporary, path)
         except OSError as error:
             log.error("cannot park delivery %s in %s: %s", key, self.directory, error)
@@ -58,20 +73,23 @@ class Parking:
             path.unlink(missing_ok=True)
 
     def stranded(self) -> list[tuple[Path, str, Inbound]]:
-        """The parked deliveries whose writing process is gone, oldest first."""
+        """This installation's parked deliveries whose writing process is gone, oldest first."""
         if not self.directory.is_dir():
             return []
         found = []
-        for path in sorted(self.directory.glob("*.json"), key=_age):
+        for path in sorted(self.directory.glob("*.parked"), key=_age):
+            writer = int(path.suffixes[-2].lstrip(".")) if len(path.suffixes) > 1 else 0
+            if writer != os.getpid() and _alive(writer):
+                continue
             try:
-                record = json.loads(path.read_text(encoding="utf-8"))
-                if record["pid"] != os.getpid() and _alive(record["pid"]):
-                    continue
+                record = json.loads(crypto.keyring().decrypt(path.read_text(encoding="utf-8")))
+                if record["installation"] != self.installation:
+                    continue  # another account or database keeps its parked files here
                 fields = dict(record["inbound"])
                 fields["sent_at"] = dt.datetime.fromisoformat(fields["sent_at"])
                 found.append((path, record["key"], Inbound(**fields)))
-            except (OSError, ValueError, KeyError, TypeError) as error:
-                log.error("unreadable parked delivery %s: %s", path, error)
+            except Exception as error:  # unreadable, another data key, a torn file
+                log.error("cannot resume parked delivery %s: %s", path, error)
         return found
 
 
@@ -83,6 +101,8 @@ def _age(path: Path) -> float:
 
 
 def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

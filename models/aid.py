@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, func, select, update
+from sqlalchemy import ForeignKey, String, Text, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -236,6 +236,13 @@ def places_left(session: Session, programme: AidProgramme, season: int) -> dict[
 
 
 _HELD_KEY = "unionbot.programmes"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _let_programmes_go(session: Session, transaction) -> None:
+    # Held for one transaction: a session that lives on reads them afresh next time.
+    if transaction.parent is None:
+        session.info.pop(_HELD_KEY, None)
 
 
 def programmes(session: Session, active_only: bool = True) -> list[AidProgramme]:

@@ -171,8 +171,9 @@ def _load(session: Session, token: int | None) -> Catalogue:
 def bump(session: Session) -> None:
     """Mark the catalogue changed, in ``session``'s transaction."""
     session.info.pop(_SESSION_KEY, None)
-    connection = session.connection()
     token = secrets.randbits(62)
+    session.info[_NOTED_KEY] = token  # this transaction now sees the changed catalogue
+    connection = session.connection()
     table = CatalogueVersion.__table__
     if connection.execute(update(table).values(token=token)).rowcount == 0:
         connection.execute(insert(table).values(id=1, token=token))

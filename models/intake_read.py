@@ -5,8 +5,9 @@ earlier copy, the conversation (twice), the previous delivery for the double tap
 the applications waiting for information, the held notices. Each is a primary-key
 or indexed lookup, so the time went to the round trips and the ORM's work per
 statement, not to the database. Here they are columns of one SELECT over the
-follower's row, which also takes its lock (``FOR UPDATE OF followers`` on
-PostgreSQL; on SQLite the transaction already holds the write lock). What is rarely
+follower's row, with the catalogue's version token. On SQLite the transaction already
+holds the write lock; PostgreSQL takes the follower's row lock first, in a statement of
+its own (see :func:`read_for_delivery`). What is rarely
 there (held notices, applications waiting for information) comes as a flag, and is
 loaded only when the flag says it exists.
 
@@ -106,8 +107,12 @@ def _statement() -> Select:
         .outerjoin(previous, previous.id == latest_delivery)
         .outerjoin(stored, stored.dedupe_key == key)
         .where(follower.openid == bindparam("openid"))
-        .with_for_update(of=follower)
     )
+
+
+@cache
+def _lock() -> Select:
+    return select(Follower.id).where(Follower.openid == bindparam("openid")).with_for_update()
 
 
 def read_for_delivery(
@@ -116,7 +121,14 @@ def read_for_delivery(
     """The follower (created if new, with ``interacted_at``) locked, with what the
     delivery ``key`` needs."""
     params = {"openid": openid, "key": key}
-    row = session.execute(_statement(), params).one_or_none()
+    # PostgreSQL: the lock first, by itself. A SELECT … FOR UPDATE that waits for the lock
+    # returns the locked row fresh but everything else it joined as it was when the
+    # statement began (READ COMMITTED): a copy waiting behind the first would not see the
+    # first's stored reply or conversation. The read after the lock is a new statement,
+    # so it sees what the first committed. SQLite's BEGIN IMMEDIATE locks before any read.
+    locking = session.get_bind().dialect.name == "postgresql"
+    known = session.execute(_lock(), params).first() is not None if locking else True
+    row = session.execute(_statement(), params).one_or_none() if known else None
     if row is None:
         created = create_follower(session, openid, interacted_at)
         if created is not None:
@@ -124,6 +136,8 @@ def read_for_delivery(
             # stored copy of this key without its follower, whose data was erased,
             # fails the delivery's unique key and is answered from the stored row.)
             return IntakeRead(created, None, False, None, None, False, False)
+        if locking:  # a concurrent first message created the worker: wait for it
+            session.execute(_lock(), params).one()
         row = session.execute(_statement(), params).one()
     catalogue.note_token(session, row.catalogue_token)
     (follower, conversation, stored_id, replies, kind, status, content, sent, received) = row[:9]

@@ -7,14 +7,20 @@ README's ("The webhook"); a change that adds a read to every message shows up he
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, select, update
 
+import handlers
 from models import Delivery, Follower
 from models.base import utcnow
+from models.database import serialised
+from models.delivery import store_delivery
+from models.follower import lock_follower
 
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
@@ -36,6 +42,12 @@ def statements(app) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
+def reads(app) -> list[str]:
+    """The intake's read: PostgreSQL takes the worker's row lock in a statement first."""
+    postgresql = app.extensions["unionbot"].engine.dialect.name == "postgresql"
+    return ["SELECT"] * (2 if postgresql else 1)
+
+
 @pytest.fixture
 def known(wechat):
     """A worker who has talked to the bot before (the catalogue is loaded too)."""
@@ -43,21 +55,21 @@ def known(wechat):
     return "o_known"
 
 
-def test_a_greeting_is_one_read_and_one_insert(app, wechat, known):
+def test_a_greeting_is_the_read_and_one_insert(app, wechat, known):
     with statements(app) as seen:
         answer = wechat.send_text(known, "你好")
     assert "工会" in answer.text
-    assert [s.split()[0] for s in seen] == ["SELECT", "INSERT"], seen
-    assert "FROM followers" in seen[0] and seen[1].startswith("INSERT INTO deliveries")
+    assert [s.split()[0] for s in seen] == [*reads(app), "INSERT"], seen
+    assert "FROM followers" in seen[0] and seen[-1].startswith("INSERT INTO deliveries")
 
 
-def test_a_retry_is_answered_from_one_read(app, wechat, known, db):
+def test_a_retry_is_answered_from_the_read(app, wechat, known, db):
     body = wechat.text_xml(known, "高温补贴一个月多少钱", msg_id=777001)
     first = wechat.deliver(body)
     with statements(app) as seen:
         again = wechat.deliver(body)
     assert again.text == first.text and "高温" in again.text
-    assert [s.split()[0] for s in seen] == ["SELECT"], seen
+    assert [s.split()[0] for s in seen] == reads(app), seen
     assert db.scalar(select(Delivery.status).where(Delivery.wechat_msg_id == 777001)) == "handled"
 
 
@@ -91,3 +103,42 @@ def test_a_message_after_a_minute_records_the_interaction(app, wechat, known, db
     db.expire_all()
     after = db.scalar(select(Follower.last_interaction_at).where(Follower.openid == known))
     assert after > stale + dt.timedelta(seconds=90)
+
+
+def test_a_copy_that_waited_for_the_lock_reads_what_the_first_committed(
+    app, wechat, known, monkeypatch
+):
+    """The lock and the read are separate statements on PostgreSQL: a SELECT … FOR UPDATE
+    that waits returns its joins as they were before the wait, and this copy ran the
+    handler again instead of answering with the stored reply."""
+    runtime = app.extensions["unionbot"]
+    body = wechat.text_xml(known, "你好", msg_id=880001)
+    ran = []
+    route = handlers.route
+    monkeypatch.setattr(handlers, "route", lambda m, s: ran.append(m.msg_id) or route(m, s))
+    answers = []
+    with serialised(runtime.session_factory) as first, first.begin():
+        follower = lock_follower(first, known)  # the first copy holds the worker
+        waiting = threading.Thread(target=lambda: answers.append(wechat.deliver(body)))
+        waiting.start()
+        time.sleep(0.5)
+        assert waiting.is_alive()
+        store_delivery(
+            first,
+            dedupe_key=f"m:{known}:880001",
+            openid=known,
+            follower_id=follower.id,
+            msg_type="text",
+            event=None,
+            content="你好",
+            payload={},
+            wechat_msg_id=880001,
+            sent_at=utcnow(),
+            received_at=utcnow(),
+            status="handled",
+            replies=[{"type": "text", "content": "先到的那份回复"}],
+            error=None,
+        )
+    waiting.join(timeout=30)
+    assert answers[0].text == "先到的那份回复"
+    assert ran == []

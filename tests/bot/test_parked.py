@@ -15,7 +15,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 import handlers
+from bot.parked import Parking
+from handlers.messages import Inbound
 from models import Delivery
+from models.base import utcnow
 from tests.bot.outbox_support import drainer_for, texts_sent
 from tests.conftest import simulator_for
 
@@ -28,7 +31,7 @@ class Killed(Executor):
 
 
 def parked_files(app) -> list[Path]:
-    return sorted(Path(app.extensions["unionbot"].settings.server.parked_dir).glob("*.json"))
+    return sorted(Path(app.extensions["unionbot"].settings.server.parked_dir).glob("*.parked"))
 
 
 def late_request(app, openid: str, text: str, msg_id: int):
@@ -92,3 +95,24 @@ def test_a_reply_over_budget_is_parked_until_its_slow_handler_is_done(make_app, 
 def test_a_reply_in_time_parks_nothing(app):
     assert "您好" in simulator_for(app).send_text("o_quick", "你好").text
     assert parked_files(app) == []
+
+
+def test_a_parked_file_keeps_what_the_worker_typed_encrypted_and_private(make_app, fake):
+    dying = make_app()
+    dying.extensions["unionbot"] = replace(dying.extensions["unionbot"], executor=Killed())
+    late_request(dying, "o_private", "我的身份证320924198001011234", 626264)
+    [path] = parked_files(dying)
+    assert "320924198001011234" not in path.read_text(encoding="utf-8")
+    assert "o_private" not in path.read_text(encoding="utf-8")
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_another_installations_parked_file_is_left_alone(make_app, fake, db):
+    app = make_app()
+    runtime = app.extensions["unionbot"]
+    other = Parking(runtime.settings.server.parked_dir, "wxother" + "sqlite:///other.db")
+    inbound = Inbound(openid="o_elsewhere", kind="text", sent_at=utcnow(), text="你好", msg_id=7)
+    path = other.park("m:o_elsewhere:7", inbound)
+    make_app().extensions["unionbot"].executor.shutdown(wait=True)
+    assert path.exists()
+    assert db.scalar(select(Delivery.id)) is None

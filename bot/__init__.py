@@ -73,8 +73,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from bot import admin, health, webhook
 
-    webhook.resume_parked(runtime)
-
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
     admin.init_app(app)

@@ -62,6 +62,7 @@ from handlers.messages import SYSTEM_EVENTS, replies_from_dicts
 from models.base import utcnow
 from models.database import serialised
 from models.delivery import find_delivery, store_delivery
+from models.follower import Follower
 from models.intake_read import read_for_delivery
 from models.outbox import SENT, VIA_PASSIVE, enqueue_notice, held_for
 
@@ -281,7 +282,7 @@ def _stored(key: str, replies: list | None) -> list[Reply]:
     return replies_from_dicts(replies)
 
 
-def _touch(follower, now) -> None:
+def _touch(follower: Follower, now: dt.datetime) -> None:
     """Record the interaction that opens the 48-hour window, to the minute: a window
     thought to close up to a minute early holds a notice for the next message, and
     a worker typing a form answer every few seconds costs no UPDATE per message."""

@@ -9,9 +9,11 @@ window lasts seconds (work queues behind the thread pool).
 
 So before answering ``success`` without a stored reply, the webhook writes the
 delivery to a file here (written to a temporary name and renamed, so a file is whole
-or absent), and removes it once the delivery is stored. A web process that starts
-(gunicorn replaces a killed worker at once) hands every file whose writer is gone to
-the intake again, with the reply going out through the outbox. Handling a delivery
+or absent), and removes it once the delivery is stored. A web process, with the first
+message it takes (gunicorn replaces a killed worker at once, and WeChat's traffic
+reaches the new one), hands every file whose writer is gone to the intake again, with
+the reply going out through the outbox. Not when the app is built: the CLI's one-shot
+commands build it too, and before they migrate the database. Handling a delivery
 twice is harmless: the intake's key makes the second run return the stored reply,
 so a file left by a live but slow process may also be taken early without harm.
 
@@ -27,6 +29,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 from dataclasses import asdict
 from pathlib import Path
 
@@ -46,6 +49,8 @@ class Parking:
     def __init__(self, directory: str | Path, installation: str):
         self.directory = Path(directory)
         self.installation = hashlib.sha256(installation.encode()).hexdigest()[:16]
+        self._looked = False
+        self._looking = threading.Lock()
 
     def park(self, key: str, inbound: Inbound) -> Path | None:
         """Keep the delivery until :meth:`release`; None when the disk refused (logged)."""
@@ -71,6 +76,16 @@ class Parking:
     def release(self, path: Path | None) -> None:
         if path is not None:
             path.unlink(missing_ok=True)
+
+    def stranded_once(self) -> list[tuple[Path, str, Inbound]]:
+        """:meth:`stranded` the first time this process asks, then nothing."""
+        if self._looked:
+            return []
+        with self._looking:
+            if self._looked:
+                return []
+            self._looked = True
+        return self.stranded()
 
     def stranded(self) -> list[tuple[Path, str, Inbound]]:
         """This installation's parked deliveries whose writing process is gone, oldest first."""

@@ -89,6 +89,7 @@ def deliver() -> Response:
     settings = unionbot.settings
     args = request.args.to_dict()
     verify_request(settings.wechat, args)
+    resume_parked(unionbot)  # once per process: what a dead one answered and never stored
     body = _read_body(settings.wechat.max_body_bytes)
     if not body:
         raise Rejected(400, "empty body")
@@ -153,7 +154,7 @@ def _success_kept(work: Future, parking: Parking, parked: Path | None) -> Respon
 def resume_parked(unionbot) -> None:
     """Hand the deliveries that a dead process answered but never stored to the intake
     again; their replies go out through the outbox (bot.parked)."""
-    stranded = unionbot.parking.stranded()
+    stranded = unionbot.parking.stranded_once()
     if stranded:
         log.warning("resuming %d parked deliveries of processes that stopped", len(stranded))
     for path, key, inbound in stranded:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, exists, select
+from sqlalchemy import ScalarSelect, Select, and_, bindparam, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from models import catalogue
@@ -56,28 +56,26 @@ class IntakeRead:
     held: bool
 
 
+def _latest_of_follower(column, owner, order) -> ScalarSelect:
+    """The follower's newest row's ``column`` (by ``order``), as a subquery that reads its
+    own alias of the table and sees only the follower from outside."""
+    return (
+        select(column)
+        .where(owner == Follower.id)
+        .order_by(order.desc())
+        .limit(1)
+        .correlate(Follower)
+        .scalar_subquery()
+    )
+
+
 @cache
 def _statement() -> Select:
     follower = Follower
-    # The subqueries read their own aliases and see only the follower from outside.
-    flows = aliased(Conversation, name="flows")
-    latest_flow = (
-        select(flows.flow)
-        .where(flows.follower_id == follower.id)
-        .order_by(flows.updated_at.desc())
-        .limit(1)
-        .correlate(follower)
-        .scalar_subquery()
-    )
-    previous, earlier = aliased(Delivery, name="previous"), aliased(Delivery, name="earlier")
-    latest_delivery = (
-        select(earlier.id)
-        .where(earlier.follower_id == follower.id)
-        .order_by(earlier.id.desc())
-        .limit(1)
-        .correlate(follower)
-        .scalar_subquery()
-    )
+    flows, earlier = aliased(Conversation, name="flows"), aliased(Delivery, name="earlier")
+    latest_flow = _latest_of_follower(flows.flow, flows.follower_id, flows.updated_at)
+    latest_delivery = _latest_of_follower(earlier.id, earlier.follower_id, earlier.id)
+    previous = aliased(Delivery, name="previous")
     key = bindparam("key")
     stored = aliased(Delivery, name="stored")
     return (
@@ -127,8 +125,9 @@ def read_for_delivery(
     # first's stored reply or conversation. The read after the lock is a new statement,
     # so it sees what the first committed. SQLite's BEGIN IMMEDIATE locks before any read.
     locking = session.get_bind().dialect.name == "postgresql"
-    known = session.execute(_lock(), params).first() is not None if locking else True
-    row = session.execute(_statement(), params).one_or_none() if known else None
+    row = None
+    if not locking or session.execute(_lock(), params).first() is not None:
+        row = session.execute(_statement(), params).one_or_none()
     if row is None:
         created = create_follower(session, openid, interacted_at)
         if created is not None:

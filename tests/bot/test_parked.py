@@ -50,16 +50,20 @@ def test_a_delivery_answered_success_by_a_process_that_died_is_resumed_once(make
     assert len(parked_files(dying)) == 1
     assert db.scalar(select(Delivery.id)) is None  # nothing stored: only the file has it
 
-    restarted = make_app()  # the replacement worker resumes it at start
+    restarted = make_app()  # the replacement worker resumes it with its first message
+    assert len(parked_files(restarted)) == 1  # building the app (as the CLI does) is not it
+    simulator_for(restarted).send_text("o_next", "你好")
     restarted.extensions["unionbot"].executor.shutdown(wait=True)
     assert parked_files(restarted) == []
     again = make_app()  # a later start finds nothing left to resume
+    simulator_for(again).send_text("o_next", "在吗")
     again.extensions["unionbot"].executor.shutdown(wait=True)
     drainer_for(restarted).drain_until_empty()
     [sent] = texts_sent(fake)
     assert sent.startswith("您好！有什么可以帮您？")
     db.rollback()  # a fresh snapshot
-    assert db.scalars(select(Delivery.status)).all() == ["deferred"]
+    parked = select(Delivery.status).where(Delivery.openid == "o_parked")
+    assert db.scalars(parked).all() == ["deferred"]
 
 
 def test_a_parked_delivery_is_dropped_once_stored(app, fake):
@@ -113,6 +117,8 @@ def test_another_installations_parked_file_is_left_alone(make_app, fake, db):
     other = Parking(runtime.settings.server.parked_dir, "wxother" + "sqlite:///other.db")
     inbound = Inbound(openid="o_elsewhere", kind="text", sent_at=utcnow(), text="你好", msg_id=7)
     path = other.park("m:o_elsewhere:7", inbound)
-    make_app().extensions["unionbot"].executor.shutdown(wait=True)
+    restarted = make_app()
+    simulator_for(restarted).send_text("o_here", "你好")
+    restarted.extensions["unionbot"].executor.shutdown(wait=True)
     assert path.exists()
-    assert db.scalar(select(Delivery.id)) is None
+    assert db.scalar(select(Delivery.id).where(Delivery.openid == "o_elsewhere")) is None

@@ -232,7 +232,9 @@ def run_once(target: Target, args, workdir: Path, rng: random.Random, run: str) 
     command = ["wrk", f"-t{threads}", f"-c{args.connections}", f"-d{args.seconds}s"]
     command += ["--timeout", "10s", "-s", str(script), target.url, "--", str(messages), "2"]
     cpu = server_cpu(target.process.pid)
-    done = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode:
+        raise SystemExit(f"wrk failed on {target.name} ({done.returncode}): {done.stderr[-2000:]}")
     output = done.stdout
     cpu = server_cpu(target.process.pid) - cpu
     line = next(row for row in output.splitlines() if row.startswith("RESULT"))

@@ -31,6 +31,11 @@ def test_mask_text(raw, shown):
         ("138-1234-5678，身份证320924198503120022", "138****5678，身份证320***********0022"),
         # Not Luhn-valid: an order or message number, left readable.
         ("单号 6222021234567840124", "单号 6222021234567840124"),
+        # ... unless the worker calls it a card or an account: a mistyped digit is still theirs.
+        ("我的卡号是6222021234567840124", "我的卡号是**** 0124"),
+        ("工资卡：6222 0212 3456 7840 124。", "工资卡：**** 0124。"),
+        ("银行账号 6222021234567840124", "银行账号 **** 0124"),
+        ("卡号不对，订单号 6222021234567840124", "卡号不对，订单号 6222021234567840124"),
     ],
 )
 def test_cards_and_spaced_numbers_in_free_text_are_masked(raw, shown):

@@ -7,10 +7,11 @@ and every reply deferred past the budget delivered as a customer-service message
     createdb -h 127.0.0.1 -U postgres burstbench # never the suite's database `test`
     python bench/burst.py --database postgresql+psycopg://postgres@127.0.0.1:5432/burstbench
 
-Starts unionbot as README's "Production" runs it (``gunicorn -k sync -w 4 --backlog 2048
---timeout 30 --graceful-timeout 10`` on loopback, a config with fresh keys, ``init-db``;
-helpers from ``bench/storm.py``). Then ``--connections`` simulated workers, each with its
-own openid, open their connections at the same moment and send their conversation
+Starts unionbot as README's "Production" runs it (``gunicorn -k sync --backlog 2048
+--timeout 30 --graceful-timeout 10``, ``-w 2`` on SQLite and ``-w 4`` on PostgreSQL, on
+loopback, a config with fresh keys, ``init-db``; helpers from ``bench/storm.py``). Then
+``--connections`` simulated workers, each with its own openid, open their connections at
+the same moment and send their conversation
 (``bench/storm_conversation.py``: a greeting, a benefits question, ``帮扶``, ``1``, ...)
 through the signed ``/wechat`` webhook, one message after the other, each on a fresh
 connection (sync workers close it after the answer). A raw asyncio client stamps every
@@ -64,7 +65,8 @@ from bot.simulator import Simulator
 from models import OutboxMessage
 from models.database import make_engine, make_session_factory
 
-WEB_WORKERS = 4
+# As README's "Production" sets them: one per core on SQLite, two per core on PostgreSQL.
+WEB_WORKERS = {"SQLite": 2, "PostgreSQL": 4}
 PRODUCTION = ("--backlog", "2048", "--timeout", "30", "--graceful-timeout", "10")
 TIMEOUT = 60.0  # an answer is waited for this long: late ones are measured, not dropped
 DONE = ("sent", "failed", "dead")  # outbox statuses a drainer no longer works on
@@ -252,6 +254,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--messages", type=int, default=3, help=f"per worker, 1 to {MAX_MESSAGES}")
     parser.add_argument("--reply-budget", type=float, help="outbox.reply_budget_seconds (4)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--web-workers", type=int, help="gunicorn -w (SQLite 2, PostgreSQL 4)")
     parser.add_argument(
         "--no-stamp", action="store_true", help="no X-Request-Start: as without the proxy's stamp"
     )
@@ -274,12 +277,13 @@ def main() -> int:
     env = configure(workdir, database, fake_port)
     if args.reply_budget is not None:
         env["UNIONBOT_OUTBOX_REPLY_BUDGET_SECONDS"] = str(args.reply_budget)
-    command = gunicorn_command(port, WEB_WORKERS)
+    web_workers = args.web_workers or WEB_WORKERS[backend]
+    command = gunicorn_command(port, web_workers)
     log = workdir / "gunicorn.log"
     server = spawn([*command[:-1], *PRODUCTION, command[-1]], env, log)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", server, log)
-        settle(server.pid, WEB_WORKERS)
+        settle(server.pid, web_workers)
         workers = plan(env, args.connections, args.messages, prefix, args.seed)
         wall = asyncio.run(burst(port, workers, not args.no_stamp))
         sent = [request for mine in workers for request in mine]
@@ -290,7 +294,7 @@ def main() -> int:
         stop(server)
     rows, calls, drain_seconds = drain(env, workdir, fake_port, prefix)
     print(
-        f"\n{backend}, gunicorn -k sync -w {WEB_WORKERS} --backlog 2048, reply budget "
+        f"\n{backend}, gunicorn -k sync -w {web_workers} --backlog 2048, reply budget "
         f"{args.reply_budget or 4} s{', no X-Request-Start' if args.no_stamp else ''}; "
         f"{len(sent)} requests in {wall:.1f} s, the last delivery committed {behind:.1f} s "
         f"after the last answer; machine {busy:.0%} busy before"

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, delete, func, insert, select
+from sqlalchemy import ForeignKey, Index, String, Text, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, created_at, openid_str
@@ -23,12 +23,16 @@ from models.follower import Follower, followers_within
 
 class Delivery(Base):
     __tablename__ = "deliveries"
+    # A worker's deliveries newest first (the double tap's previous delivery, the
+    # transcript). With the follower alone, PostgreSQL walked the primary key backwards
+    # past everyone else's deliveries since the worker's last message.
+    __table_args__ = (Index("ix_deliveries_follower_latest", "follower_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(255), unique=True)
     openid: Mapped[openid_str] = mapped_column(index=True)
     follower_id: Mapped[int | None] = mapped_column(
-        ForeignKey("followers.id", ondelete="SET NULL"), index=True, default=None
+        ForeignKey("followers.id", ondelete="SET NULL"), default=None
     )
     msg_type: Mapped[str] = mapped_column(String(32))
     event: Mapped[str | None] = mapped_column(String(64), default=None)

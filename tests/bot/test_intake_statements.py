@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 
 import handlers
 from models import Delivery, Follower
@@ -21,6 +21,7 @@ from models.base import utcnow
 from models.database import serialised
 from models.delivery import store_delivery
 from models.follower import lock_follower
+from models.intake_read import _statement
 
 CONTROL = ("BEGIN", "COMMIT", "ROLLBACK")
 
@@ -142,3 +143,40 @@ def test_a_copy_that_waited_for_the_lock_reads_what_the_first_committed(
     waiting.join(timeout=30)
     assert answers[0].text == "先到的那份回复"
     assert ran == []
+
+
+def test_a_returning_workers_read_skips_everyone_elses_deliveries(app, known, db):
+    """The previous delivery is found by the worker's own index entries, however many
+    messages others sent since (PostgreSQL once walked all of them backwards)."""
+    runtime = app.extensions["unionbot"]
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's follower index already ends with the row id")
+    now = utcnow()
+    # 3,000 messages from 300 other workers since, and the statistics to go with them.
+    others = db.scalars(
+        insert(Follower).returning(Follower.id),
+        [{"openid": f"o_other_{n}", "subscribed": True} for n in range(300)],
+    ).all()
+    db.execute(
+        insert(Delivery),
+        [
+            {"dedupe_key": f"m:other:{n}", "openid": "o_other", "follower_id": others[n % 300]}
+            | {"msg_type": "text", "payload": {}, "sent_at": now, "received_at": now}
+            for n in range(3000)
+        ],
+    )
+    db.commit()
+    connection = db.connection()
+    connection.exec_driver_sql("ANALYZE deliveries")
+    statement = _statement().compile(dialect=runtime.engine.dialect)
+    params = statement.construct_params({"openid": known, "key": "none"})
+    explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}"
+    plan = connection.exec_driver_sql(explain, params).scalar()
+    db.rollback()
+
+    def rows_read(node) -> int:
+        own = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+        own = own if node.get("Relation Name") == "deliveries" else 0
+        return own + sum(rows_read(child) for child in node.get("Plans", []))
+
+    assert rows_read(plan[0]["Plan"]) <= 3  # the previous delivery, and no stored copy

@@ -18,7 +18,7 @@ from typing import Any
 import xmltodict
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
-from wechatpy.messages import BaseMessage
+from wechatpy.messages import MESSAGE_TYPES, BaseMessage, UnknownMessage
 from wechatpy.replies import TextReply
 
 from bot.config import WeChatSettings
@@ -121,12 +121,22 @@ def read_callback(settings: WeChatSettings, args: dict[str, str], body: bytes) -
     except Malformed as problem:
         raise Rejected(400, str(problem)) from None
     try:
-        message = parse_message(body)
+        message = _message(fields, body)
     except Exception:
         raise Rejected(400, "unparseable message") from None
     return Callback(
         message=message, fields=fields, encrypted=encrypted, nonce=args.get("nonce", "")
     )
+
+
+def _message(fields: dict[str, Any], body: bytes) -> BaseMessage:
+    """wechatpy's message object. A message (text, voice, image …) is built from the
+    fields already parsed; an event is parsed again by wechatpy, which renames some
+    (a QR-code follow becomes ``subscribe_scan``, its key loses ``qrscene_``)."""
+    kind = fields["MsgType"].lower()
+    if kind == "event" or kind.startswith("device_"):
+        return parse_message(body)
+    return MESSAGE_TYPES.get(kind, UnknownMessage)(dict(fields))
 
 
 def cdata_safe(text: str) -> str:

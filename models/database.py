@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Execution option naming a transaction that must take SQLite's write lock up
@@ -49,8 +49,9 @@ def _ping_when_idle(engine: Engine) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as error:
-            # The pool drops this connection and hands out a new one.
-            raise DisconnectionError("idle connection is gone") from error
+            # The server went away (a restart, a failover): the pool drops every connection
+            # it holds, as pool_pre_ping did, and hands out a new one.
+            raise InvalidatePoolError("idle connection is gone") from error
 
 
 def _sqlite_engine(url: str, **kwargs) -> Engine:

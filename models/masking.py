@@ -14,8 +14,11 @@ import re
 ID_NUMBER = re.compile(r"(?<![0-9])(\d{3})\d{11}(\d{3}[0-9Xx])(?![0-9])")
 # 16 to 19 digits, as typed or read out in groups ("6222 0212 3456 7840 123").
 CARD_NUMBER = re.compile(r"(?<![0-9])\d(?:[ -]?\d){15,18}(?![0-9])")
-# What names the number after it as a card or an account ("卡号是", "工资卡：", "账号 ").
-CARD_CUE = re.compile(r"(?:卡|卡号|账号|帐号|账户|帐户)[^0-9]{0,4}$")
+# Words that make a long number near them a card or an account ("卡号是…", "工资卡：…，…",
+# "…是我的卡号", "账号 …"), looked for this many characters before and after it (before:
+# room for a first card number of a list, spaced in groups, and a few words).
+CARD_WORD = re.compile(r"卡|账号|帐号|账户|帐户")
+CARD_WORD_BEFORE, CARD_WORD_AFTER = 40, 10
 # An 11-digit mainland mobile number, also as "138 1234 5678" or "138-1234-5678".
 MOBILE = re.compile(r"(?<![0-9])(1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?![0-9])")
 
@@ -36,10 +39,13 @@ def mask_id_number(value: str) -> str:
 
 def _mask_card_match(match: re.Match[str]) -> str:
     digits = re.sub(r"[ -]", "", match.group(0))
-    # Luhn-valid runs, or any run the words before it call a card or an account (a worker's
-    # mistyped card is still theirs); order numbers, MsgIds and timestamps of that length
-    # stay readable.
-    named = CARD_CUE.search(match.string, max(match.start() - 8, 0), match.start())
+    # Luhn-valid runs, or any run the words around it call a card or an account (a worker's
+    # mistyped card is still theirs; a number masked for a card word nearby that was not
+    # one errs on the safe side); order numbers, MsgIds and timestamps stay readable.
+    text, start, end = match.string, match.start(), match.end()
+    named = CARD_WORD.search(text, max(start - CARD_WORD_BEFORE, 0), start) or CARD_WORD.search(
+        text, end, end + CARD_WORD_AFTER
+    )
     return mask_bank_card(digits) if named or luhn_ok(digits) else match.group(0)
 
 

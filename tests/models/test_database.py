@@ -45,7 +45,8 @@ def test_a_connection_killed_while_idle_is_replaced_before_use(engine, postgres,
     killed = _backend(engine)
     admin = make_engine(postgres)
     with admin.connect() as connection:  # the server drops it, as on a restart
-        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": killed})
+        # Waits (up to 5 s) until the backend is gone, so the ping cannot come first.
+        connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": killed})
     admin.dispose()
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
 

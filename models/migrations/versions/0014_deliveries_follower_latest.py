@@ -22,6 +22,19 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if op.get_context().dialect.name == 'postgresql':
+        # CONCURRENTLY: a plain CREATE INDEX would hold every new delivery (the webhook's
+        # insert) until a large table is indexed; it cannot run inside a transaction.
+        with op.get_context().autocommit_block():
+            op.create_index(
+                'ix_deliveries_follower_latest', 'deliveries', ['follower_id', 'id'],
+                postgresql_concurrently=True, if_not_exists=True,
+            )
+            op.drop_index(
+                'ix_deliveries_follower_id', table_name='deliveries',
+                postgresql_concurrently=True, if_exists=True,
+            )
+        return
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_follower_latest', ['follower_id', 'id'], unique=False)
         batch_op.drop_index('ix_deliveries_follower_id')

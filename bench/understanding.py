@@ -163,11 +163,12 @@ def load_dialogues(directory: Path = DIALOGUES) -> list[Dialogue]:
 
 # --- placeholders: dates relative to today, the reference number just given -----------
 
-PLACEHOLDER = re.compile(r"\{(today|year|lastyear|ref|iso-\d+|md-\d+)\}")
+PLACEHOLDER = re.compile(r"\{(today|year|lastyear|ref|iso-\d+|md-\d+|iso-lastweek-[1-7])\}")
 
 
 def expand(value: Any, today: dt.date, replies: list[str]) -> Any:
-    """``{today}``, ``{iso-N}`` (N days ago, 2026-03-05), ``{md-N}`` (3月5号), ``{year}``,
+    """``{today}``, ``{iso-N}`` (N days ago, 2026-03-05), ``{md-N}`` (3月5号),
+    ``{iso-lastweek-W}`` (weekday W, 1 Monday … 7 Sunday, of last week), ``{year}``,
     ``{lastyear}``, ``{ref}`` (the last reference number the bot gave)."""
     if isinstance(value, dict):
         return {k: expand(v, today, replies) for k, v in value.items()}
@@ -187,6 +188,9 @@ def expand(value: Any, today: dt.date, replies: list[str]) -> Any:
         if name == "ref":
             found = [r for reply in replies for r in REFERENCE.findall(reply)]
             return found[-1] if found else "SY-0000-000000"
+        if name.startswith("iso-lastweek-"):
+            weekday = int(name.rsplit("-", 1)[1])
+            return (today - dt.timedelta(days=today.isoweekday() + 7 - weekday)).isoformat()
         day = today - dt.timedelta(days=int(name.split("-")[1]))
         return day.isoformat() if name.startswith("iso") else f"{day.month}月{day.day}号"
 

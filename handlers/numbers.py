@@ -211,6 +211,9 @@ FULL_DATES = (  # year, month, day
 )
 YEAR_WORDS = {"今年": 0, "去年": 1, "前年": 2}
 MONTH_WORDS = {"这个月": 0, "本月": 0, "这月": 0, "上个月": 1, "上月": 1}
+# "周三", "上周三", "上个星期五", "这礼拜天", "上上周一" (numerals already in digits).
+WEEKDAY = re.compile(r"(上上个?|上个?|这个?|本)?(?:周|星期|礼拜)([1-7日天])")
+WEEKDAY_NUMBER = {"日": 7, "天": 7} | {str(n): n for n in range(1, 8)}
 # What may follow a date without changing it: "8月12号那天", "12号确诊的".
 DATE_TAIL = re.compile(r"(那天|那一天|的时候|左右)?(确诊的?|住院的?|查出来的?|查出的?)?(的|了)?$")
 
@@ -231,7 +234,8 @@ def read_date(text: str, today: dt.date) -> dt.date:
     """A calendar day as workers give it, relative words counted from ``today``.
 
     "2026-08-12", "2026年8月12号", "20260812", "今年8月12日", "8月12号", "8.12", "0812",
-    "12号", "上个月12号", "昨天", "前天", "3天前", and all of these in numeral words. A day
+    "12号", "上个月12号", "昨天", "前天", "3天前", "上周三", "周五", and all of these in
+    numeral words. A day
     given without its year is the latest such day up to today ("12月20号" said in
     January is last December); one given with its year is taken as said, and raises
     :class:`Future` if it has not come yet.
@@ -256,6 +260,9 @@ def read_date(text: str, today: dt.date) -> dt.date:
     if match:
         month, day = (int(part) for part in match.groups() if part is not None)
         return _latest(today, month, day, value)
+    match = WEEKDAY.fullmatch(value)
+    if match:
+        return _weekday(today, match.group(1), WEEKDAY_NUMBER[match.group(2)], value)
     match = re.fullmatch(r"(这个月|本月|这月|上个月|上月)?" + r"(\d{1,2})(?:日|号)", value)
     if match:
         year, month = _months_back(today, MONTH_WORDS.get(match.group(1) or "这个月", 0))
@@ -267,6 +274,19 @@ def read_date(text: str, today: dt.date) -> dt.date:
             raise Future(value)
         return day
     raise Unreadable(text)
+
+
+def _weekday(today: dt.date, week: str | None, weekday: int, typed: str) -> dt.date:
+    """A weekday (1 Monday … 7 Sunday) of the week named, weeks starting on Monday as
+    calendars here do; without a week, the latest such day up to today."""
+    if week is None:
+        return today - dt.timedelta(days=(today.isoweekday() - weekday) % 7)
+    weeks_back = 2 if week.startswith("上上") else 1 if week.startswith("上") else 0
+    monday = today - dt.timedelta(days=today.isoweekday() - 1, weeks=weeks_back)
+    day = monday + dt.timedelta(days=weekday - 1)
+    if day > today:
+        raise Future(typed)
+    return day
 
 
 def _said_with_year(year: int, month: int, day: int, typed: str, today: dt.date) -> dt.date:

@@ -234,7 +234,8 @@ def date(text: str, today: dt.date | None = None, max_years_ago: int | None = No
         raise Invalid(f"日期不能晚于今天（今天是{_day_text(today)}），请核对") from None
     except Unreadable:
         raise Invalid(
-            "没看懂这个日期，请按“2026年3月5日”或“3月5日”填写，也可以回复“昨天”“前天”"
+            "没看懂这个日期，请按“2026年3月5日”或“3月5日”填写，"
+            "也可以回复“昨天”“前天”“上周三”"
         ) from None
     if day.year < 1900:
         raise Invalid(f"{day.year}年太早了，请核对年份")

@@ -242,7 +242,7 @@ class TestDate:
     @pytest.mark.parametrize("typed", ["2024-03", "三月", "很久以前", "12"])
     def test_unreadable(self, typed):
         assert refused(validators.date, typed) == (
-            "没看懂这个日期，请按“2026年3月5日”或“3月5日”填写，也可以回复“昨天”“前天”"
+            "没看懂这个日期，请按“2026年3月5日”或“3月5日”填写，也可以回复“昨天”“前天”“上周三”"
         )
 
     def test_a_leap_day(self):
@@ -547,6 +547,17 @@ class TestDatesAsSaid:
             ("12月20号", "2025-12-20"),  # said without a year: the latest one, last December
             ("20号", "2026-07-20"),  # the 20th has not come this month
             ("2月29日", "2024-02-29"),
+            # Weekdays (14 August 2026 is a Friday; weeks start on Monday).
+            ("周三", "2026-08-12"),  # the latest Wednesday
+            ("星期五", "2026-08-14"),  # today
+            ("礼拜六", "2026-08-08"),
+            ("这周一", "2026-08-10"),
+            ("本星期三", "2026-08-12"),
+            ("上周三", "2026-08-05"),
+            ("上个星期五", "2026-08-07"),
+            ("上礼拜天", "2026-08-09"),
+            ("上上周一", "2026-07-27"),
+            ("上周三住院的", "2026-08-05"),
         ],
     )
     def test_relative_to_today(self, typed, day):
@@ -554,6 +565,10 @@ class TestDatesAsSaid:
 
     def test_a_day_with_its_year_in_the_future(self):
         reason = refused(functools.partial(validators.date, today=TODAY), "2026年9月1日")
+        assert reason == "日期不能晚于今天（今天是2026年8月14日），请核对"
+
+    def test_a_day_later_this_week(self):
+        reason = refused(functools.partial(validators.date, today=TODAY), "这周六")
         assert reason == "日期不能晚于今天（今天是2026年8月14日），请核对"
 
     def test_before_1900(self):

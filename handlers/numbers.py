@@ -234,11 +234,10 @@ def read_date(text: str, today: dt.date) -> dt.date:
     """A calendar day as workers give it, relative words counted from ``today``.
 
     "2026-08-12", "2026年8月12号", "20260812", "今年8月12日", "8月12号", "8.12", "0812",
-    "12号", "上个月12号", "昨天", "前天", "3天前", "上周三", "周五", and all of these in
-    numeral words. A day
-    given without its year is the latest such day up to today ("12月20号" said in
-    January is last December); one given with its year is taken as said, and raises
-    :class:`Future` if it has not come yet.
+    "12号", "上个月12号", "昨天", "前天", "3天前", "两周前", "上周三", "周五", and all of
+    these in numeral words. A day given without its year is the latest such day up to
+    today ("12月20号" said in January is last December); one given with its year is taken
+    as said, and raises :class:`Future` if it has not come yet.
     """
     value = DATE_TAIL.sub("", to_arabic(re.sub(r"\s+", "", text))) or text
     if value in RELATIVE_DAYS:
@@ -246,6 +245,9 @@ def read_date(text: str, today: dt.date) -> dt.date:
     match = re.fullmatch(r"(\d{1,3})天(?:以)?前", value)
     if match:
         return today - dt.timedelta(days=int(match.group(1)))
+    match = re.fullmatch(r"(\d{1,2})个?(?:周|星期|礼拜)(?:以)?前", value)
+    if match:
+        return today - dt.timedelta(weeks=int(match.group(1)))
     for form in FULL_DATES:
         match = form.fullmatch(value)
         if match:

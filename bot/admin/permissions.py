@@ -121,8 +121,10 @@ GRANTS: dict[str, frozenset[Permission]] = {
 
 # What the whole county shares (the catalogue, campaigns to every follower, settings): only
 # staff of the county federation change it, whatever their role; a town's operator runs
-# its own workers' sign-ups, not the county's contests. Staff accounts and the audit log
-# span every organisation (the pages are not scoped), so they are the county's too.
+# its own workers' sign-ups, not the county's contests. The audit log spans every
+# organisation (its entries name subjects, not organisations), so it is the county's too.
+# Staff accounts are not: a town's admin manages the accounts of its own union and those
+# below it (bot/admin/staff.py scopes them).
 COUNTY_ONLY = frozenset(
     {
         P.PROGRAMMES_EDIT,
@@ -130,7 +132,6 @@ COUNTY_ONLY = frozenset(
         P.CAMPAIGNS_EDIT,
         P.BENEFITS_EDIT,
         P.SETTINGS,
-        P.STAFF_MANAGE,
         P.AUDIT_READ,
     }
 )

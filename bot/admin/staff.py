@@ -1,5 +1,10 @@
 """Staff accounts, for admins: list, create, reset a password, disable or enable, end sessions.
 
+An admin manages the accounts of their own union and those below it: the county's every
+account, a town's its own and its grassroots unions'. Another union's account is "not
+found", and an account can be given only an organisation in the admin's reach, so no
+admin can make an account that sees more than they do.
+
 Admins never choose or see a staff member's own password: creating an account or
 resetting one makes a temporary password, shown once on the response page (never in
 a cookie, URL or log), which only opens the change-password page. Every change is
@@ -19,12 +24,12 @@ from sqlalchemy.orm import Session
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
-from bot.admin.common import bp, runtime, staff_actor
+from bot.admin.common import bp, in_scope_or_404, runtime, staff_actor, staff_scope
 from bot.admin.permissions import ROLE_LABELS, ROLES
 from bot.admin.signin import clock
 from models.audit import audit
 from models.database import serialised
-from models.orgs import all_orgs
+from models.orgs import all_orgs, within
 from models.staff import MIN_PASSWORD_LENGTH, StaffUser, find_staff
 from models.staff_sessions import revoke_sessions
 
@@ -42,7 +47,9 @@ class AccountForm(FlaskForm):
     def __init__(self, session: Session, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.org_code.choices = [
-            SelectChoice(org.code, f"{org.name}（{org.level_label}）") for org in all_orgs(session)
+            SelectChoice(org.code, f"{org.name}（{org.level_label}）")
+            for org in all_orgs(session)
+            if staff_scope().covers(org.code)
         ]
         self._session = session
 
@@ -74,6 +81,7 @@ def _account(session: Session, staff_id: int) -> StaffUser:
     user = session.get(StaffUser, staff_id)
     if user is None:
         abort(404)
+    in_scope_or_404(user.org_code)
     return user
 
 
@@ -94,7 +102,8 @@ def _issue_temporary(user: StaffUser) -> str:
 def staff_list():
     with runtime().session_factory() as session:
         orgs = {org.code: org.name for org in all_orgs(session)}
-        users = session.scalars(select(StaffUser).order_by(StaffUser.username)).all()
+        reach = within(StaffUser.org_code, staff_scope().orgs)
+        users = session.scalars(select(StaffUser).where(reach).order_by(StaffUser.username)).all()
         return render_template(
             "admin/staff.html", users=users, orgs=orgs, roles=ROLE_LABELS, now=clock()
         )

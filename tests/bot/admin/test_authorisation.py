@@ -46,7 +46,7 @@ HOME, OTHER = "hede", "linhai"
 NAMES = {HOME: ("合德镇工会", "骑手"), OTHER: ("临海镇工会", "临海农机合作社")}
 BELOW = {HOME: "riders", OTHER: "linhai_coop"}
 # Arguments that name a worker's record, so they belong to an organisation.
-ORG_OBJECTS = ("reference", "proof_id", "entry_id", "follower_id", "request_id")
+ORG_OBJECTS = ("reference", "proof_id", "entry_id", "follower_id", "request_id", "staff_id")
 # What a POST carries besides the CSRF token, where the view checks its form before the
 # record (a reveal without a reason is sent back to say why, whoever's record it is).
 FORMS = {
@@ -143,7 +143,7 @@ def request(client, method: str, path: str, endpoint: str, token: str) -> str:
 @pytest.fixture
 def world(app, wechat, db) -> World:
     """For each organisation: a worker's application (with a downloaded proof), sign-up,
-    transcript and call-back request; a staff account to act on; the first campaign."""
+    transcript and call-back request, and a staff account to act on; the first campaign."""
     open_all_windows(db)
     db.execute(update(Competition).values(opens="01-01", closes="01-02"))
     db.execute(
@@ -186,17 +186,20 @@ def world(app, wechat, db) -> World:
             select(HandoffRequest.id).where(HandoffRequest.follower_id == follower)
         ).one()
         assert (application.org_code, entry.org_code) == (org, BELOW[org])
+        add_staff(app, f"target_{org}", "viewer", org)
+        db.rollback()
         objects[org] = {
             "reference": reference,
             "proof_id": proof.id,
             "entry_id": entry.id,
             "follower_id": follower,
             "request_id": handoff,
+            "staff_id": db.scalars(
+                select(StaffUser.id).where(StaffUser.username == f"target_{org}")
+            ).one(),
         }
-    add_staff(app, "target", "viewer")
     db.rollback()
     shared = {
-        "staff_id": db.scalars(select(StaffUser.id).where(StaffUser.username == "target")).one(),
         "competition": "forklift",
         "programme": "hardship",
         "campaign": db.scalars(select(Campaign.code).order_by(Campaign.code)).first(),

@@ -12,6 +12,7 @@ import re
 import pytest
 from sqlalchemy import select, update
 
+from bot.admin.permissions import ROLES
 from models import (
     AidApplication,
     AuditEntry,
@@ -22,7 +23,8 @@ from models import (
     OutboxMessage,
 )
 from models.outbox import enqueue_notice
-from tests.bot.admin.access_support import signed_in_as
+from models.staff import find_staff
+from tests.bot.admin.access_support import add_staff, signed_in_as
 from tests.helpers import (
     REFERENCE,
     Worker,
@@ -223,3 +225,56 @@ class TestSignUps:
         assert db.get(Competition, "forklift").opens == "11-01"
         county = signed_in_as(app, "zhao", "operator")
         assert "保存设置" in county.get("/admin/competitions/forklift").get_data(as_text=True)
+
+
+class TestStaffAccounts:
+    """A town's admin manages its own union's accounts and those below it, and cannot
+    make or move an account beyond them."""
+
+    @pytest.fixture
+    def town_admin(self, app):
+        for username, org in [("rider_rev", "riders"), ("lin_rev", "linhai"), ("xian", "sheyang")]:
+            add_staff(app, username, "reviewer", org)
+        return signed_in_as(app, "he", "admin", "hede")
+
+    def post(self, client, path: str, **data):
+        return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin/staff")})
+
+    def test_the_list_holds_only_accounts_within_reach(self, town_admin):
+        page = town_admin.get("/admin/staff").get_data(as_text=True)
+        assert "rider_rev" in page and "he 同志" in page
+        assert "lin_rev" not in page and "xian" not in page
+
+    def test_an_account_elsewhere_is_not_found(self, town_admin, db):
+        for username in ("lin_rev", "xian"):
+            staff = find_staff(db, username)
+            assert town_admin.get(f"/admin/staff/{staff.id}/edit").status_code == 404
+            assert self.post(town_admin, f"/admin/staff/{staff.id}/reset").status_code == 404
+            assert self.post(town_admin, f"/admin/staff/{staff.id}/active").status_code == 404
+        db.rollback()
+        assert find_staff(db, "xian").active and find_staff(db, "lin_rev").active
+
+    def test_a_new_account_can_belong_only_to_a_union_within_reach(self, town_admin, db):
+        form = town_admin.get("/admin/staff/new").get_data(as_text=True)
+        offered = set(re.findall(r'<option[^>]*value="([^"]+)"', form)) - set(ROLES)
+        assert {"hede", "riders"} <= offered
+        assert not offered & {"sheyang", "linhai", "linhai_coop"}
+        account = {"display_name": "新同事", "role": "admin"}
+        refused = self.post(
+            town_admin, "/admin/staff/new", username="up", org_code="sheyang", **account
+        )
+        created = self.post(
+            town_admin, "/admin/staff/new", username="down", org_code="riders", **account
+        )
+        assert refused.status_code == 400 and "账号已创建" in created.get_data(as_text=True)
+        db.rollback()
+        assert find_staff(db, "up") is None and find_staff(db, "down").org_code == "riders"
+
+    def test_an_account_cannot_be_moved_out_of_reach(self, town_admin, db):
+        staff = find_staff(db, "rider_rev")
+        moved = self.post(
+            town_admin, f"/admin/staff/{staff.id}/edit", role="reviewer", org_code="linhai"
+        )
+        assert moved.status_code == 400
+        db.rollback()
+        assert find_staff(db, "rider_rev").org_code == "riders"

@@ -211,8 +211,9 @@ FULL_DATES = (  # year, month, day
 )
 YEAR_WORDS = {"今年": 0, "去年": 1, "前年": 2}
 MONTH_WORDS = {"这个月": 0, "本月": 0, "这月": 0, "上个月": 1, "上月": 1}
-# "周三", "上周三", "上个星期五", "这礼拜天", "上上周一" (numerals already in digits).
-WEEKDAY = re.compile(r"(上上个?|上个?|这个?|本)?(?:周|星期|礼拜)([1-7日天])")
+# "周三", "上周三", "上一个星期五", "这礼拜天", "上上周一" (numerals already in digits:
+# "上一周三" arrives as "上1周3").
+WEEKDAY = re.compile(r"(上上个?|上1?个?|这1?个?|本)?(?:周|星期|礼拜)([1-7日天])")
 WEEKDAY_NUMBER = {"日": 7, "天": 7} | {str(n): n for n in range(1, 8)}
 # What may follow a date without changing it: "8月12号那天", "12号确诊的".
 DATE_TAIL = re.compile(r"(那天|那一天|的时候|左右)?(确诊的?|住院的?|查出来的?|查出的?)?(的|了)?$")

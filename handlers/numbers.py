@@ -23,6 +23,8 @@ from decimal import Decimal, InvalidOperation
 
 import cn2an
 
+from models.office_hours import weekday_number
+
 
 class Unreadable(ValueError):
     """Not a number (or not a date) we can read."""
@@ -211,10 +213,12 @@ FULL_DATES = (  # year, month, day
 )
 YEAR_WORDS = {"今年": 0, "去年": 1, "前年": 2}
 MONTH_WORDS = {"这个月": 0, "本月": 0, "这月": 0, "上个月": 1, "上月": 1}
+WEEK = r"(?:周|星期|礼拜)"
 # "周三", "上周三", "上一个星期五", "这礼拜天", "上上周一" (numerals already in digits:
 # "上一周三" arrives as "上1周3").
-WEEKDAY = re.compile(r"(上上个?|上1?个?|这1?个?|本)?(?:周|星期|礼拜)([1-7日天])")
-WEEKDAY_NUMBER = {"日": 7, "天": 7} | {str(n): n for n in range(1, 8)}
+WEEKDAY = re.compile(r"(上上个?|上1?个?|这1?个?|本)?" + WEEK + r"([1-7日天])")
+# "3天前", "两周前", "一个星期以前": so many days or weeks back.
+AGO = re.compile(r"(\d{1,3})(天|个?" + WEEK + r")(?:以)?前")
 # What may follow a date without changing it: "8月12号那天", "12号确诊的".
 DATE_TAIL = re.compile(r"(那天|那一天|的时候|左右)?(确诊的?|住院的?|查出来的?|查出的?)?(的|了)?$")
 
@@ -243,12 +247,10 @@ def read_date(text: str, today: dt.date) -> dt.date:
     value = DATE_TAIL.sub("", to_arabic(re.sub(r"\s+", "", text))) or text
     if value in RELATIVE_DAYS:
         return today - dt.timedelta(days=RELATIVE_DAYS[value])
-    match = re.fullmatch(r"(\d{1,3})天(?:以)?前", value)
+    match = AGO.fullmatch(value)
     if match:
-        return today - dt.timedelta(days=int(match.group(1)))
-    match = re.fullmatch(r"(\d{1,2})个?(?:周|星期|礼拜)(?:以)?前", value)
-    if match:
-        return today - dt.timedelta(weeks=int(match.group(1)))
+        days = int(match.group(1)) * (1 if match.group(2) == "天" else 7)
+        return today - dt.timedelta(days=days)
     for form in FULL_DATES:
         match = form.fullmatch(value)
         if match:
@@ -265,7 +267,9 @@ def read_date(text: str, today: dt.date) -> dt.date:
         return _latest(today, month, day, value)
     match = WEEKDAY.fullmatch(value)
     if match:
-        return _weekday(today, match.group(1), WEEKDAY_NUMBER[match.group(2)], value)
+        day = match.group(2)
+        weekday = int(day) if day.isdigit() else weekday_number(day)
+        return _weekday(today, match.group(1), weekday, value)
     match = re.fullmatch(r"(这个月|本月|这月|上个月|上月)?" + r"(\d{1,2})(?:日|号)", value)
     if match:
         year, month = _months_back(today, MONTH_WORDS.get(match.group(1) or "这个月", 0))

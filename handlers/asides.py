@@ -42,7 +42,7 @@ from handlers.homophones import correct
 from handlers.messages import Inbound
 from handlers.state import State
 from handlers.text import fold, keyword, trimmed
-from handlers.validators import FREE_TEXT, Invalid, validator_for
+from handlers.validators import FREE_TEXT, RELATIVE_DATES, Invalid, validator_for
 from handlers.vocabulary import FINISH_PROOFS, NOTHING, SKIP_PROOFS, SUBMIT
 from models.aid import get_programme
 from models.catalogue import current
@@ -259,6 +259,8 @@ def _field_help(field: Field) -> str:
         lines.append(f"用几句话说清楚就行，最多{field.max_length}字。")
     if field.choices:
         lines.append("可选：" + "、".join(field.choices) + "，回复数字或名称。")
+    if field.kind == "date":
+        lines.append(f"记不清是哪天的话，说个大概也行，比如{RELATIVE_DATES}“两周前”。")
     return "\n".join(lines)
 
 

@@ -224,6 +224,10 @@ def _day_text(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+# Days said the way people remember them, offered when a date is asked for or misread.
+RELATIVE_DATES = "“昨天”“前天”“上周三”"
+
+
 def date(text: str, today: dt.date | None = None, max_years_ago: int | None = None) -> str:
     today = today or dt.date.today()
     try:
@@ -234,8 +238,7 @@ def date(text: str, today: dt.date | None = None, max_years_ago: int | None = No
         raise Invalid(f"日期不能晚于今天（今天是{_day_text(today)}），请核对") from None
     except Unreadable:
         raise Invalid(
-            "没看懂这个日期，请按“2026年3月5日”或“3月5日”填写，"
-            "也可以回复“昨天”“前天”“上周三”"
+            f"没看懂这个日期，请按“2026年3月5日”或“3月5日”填写，也可以回复{RELATIVE_DATES}"
         ) from None
     if day.year < 1900:
         raise Invalid(f"{day.year}年太早了，请核对年份")

@@ -54,6 +54,11 @@ def add_staff(app, username: str, role: str = "reviewer", org_code: str = "sheya
         upsert_staff(session, username, PASSWORD, f"{username} 同志", role=role, org_code=org_code)
 
 
+def post_on_staff_page(client, path: str, **data):
+    """A POST as the staff accounts page sends it (its CSRF token)."""
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin/staff")})
+
+
 def signed_in_as(app, username: str, role: str, org_code: str = "sheyang"):
     """A new test client signed in to a new account of ``role``."""
     add_staff(app, username, role, org_code)

@@ -10,17 +10,14 @@ from sqlalchemy import select
 from models import AuditEntry
 from models.staff import find_staff
 from tests.bot.admin.access_support import change_password, signed_in_as
-from tests.helpers import PASSWORD, csrf_token, login
+from tests.bot.admin.access_support import post_on_staff_page as post
+from tests.helpers import PASSWORD, login
 
 PROBE = "/admin/password"
 
 
 def temporary_password(page: str) -> str:
     return re.search(r'<b class="secret">([^<]+)</b>', page).group(1)
-
-
-def post(client, path: str, **data):
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin/staff")})
 
 
 def staff_id(db, username: str) -> int:

@@ -25,6 +25,7 @@ from models import (
 from models.outbox import enqueue_notice
 from models.staff import find_staff
 from tests.bot.admin.access_support import add_staff, signed_in_as
+from tests.bot.admin.access_support import post_on_staff_page as post
 from tests.helpers import (
     REFERENCE,
     Worker,
@@ -237,9 +238,6 @@ class TestStaffAccounts:
             add_staff(app, username, "reviewer", org)
         return signed_in_as(app, "he", "admin", "hede")
 
-    def post(self, client, path: str, **data):
-        return client.post(path, data={**data, "csrf_token": csrf_token(client, "/admin/staff")})
-
     def test_the_list_holds_only_accounts_within_reach(self, town_admin):
         page = town_admin.get("/admin/staff").get_data(as_text=True)
         assert "rider_rev" in page and "he 同志" in page
@@ -249,8 +247,8 @@ class TestStaffAccounts:
         for username in ("lin_rev", "xian"):
             staff = find_staff(db, username)
             assert town_admin.get(f"/admin/staff/{staff.id}/edit").status_code == 404
-            assert self.post(town_admin, f"/admin/staff/{staff.id}/reset").status_code == 404
-            assert self.post(town_admin, f"/admin/staff/{staff.id}/active").status_code == 404
+            assert post(town_admin, f"/admin/staff/{staff.id}/reset").status_code == 404
+            assert post(town_admin, f"/admin/staff/{staff.id}/active").status_code == 404
         db.rollback()
         assert find_staff(db, "xian").active and find_staff(db, "lin_rev").active
 
@@ -260,10 +258,10 @@ class TestStaffAccounts:
         assert {"hede", "riders"} <= offered
         assert not offered & {"sheyang", "linhai", "linhai_coop"}
         account = {"display_name": "新同事", "role": "admin"}
-        refused = self.post(
+        refused = post(
             town_admin, "/admin/staff/new", username="up", org_code="sheyang", **account
         )
-        created = self.post(
+        created = post(
             town_admin, "/admin/staff/new", username="down", org_code="riders", **account
         )
         assert refused.status_code == 400 and "账号已创建" in created.get_data(as_text=True)
@@ -272,7 +270,7 @@ class TestStaffAccounts:
 
     def test_an_account_cannot_be_moved_out_of_reach(self, town_admin, db):
         staff = find_staff(db, "rider_rev")
-        moved = self.post(
+        moved = post(
             town_admin, f"/admin/staff/{staff.id}/edit", role="reviewer", org_code="linhai"
         )
         assert moved.status_code == 400
